@@ -1,0 +1,6 @@
+from django.apps import AppConfig
+
+
+class DomainConfig(AppConfig):
+    name = "domain"
+    verbose_name = "Domain model"

@@ -1,0 +1,6 @@
+from django.apps import AppConfig
+
+
+class PedagogyConfig(AppConfig):
+    name = "pedagogy"
+    verbose_name = "Pedagogy"

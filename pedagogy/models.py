@@ -1,0 +1,1 @@
+"""Tutoring dialogue, hints and recommendations (built in later issues)."""

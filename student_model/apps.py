@@ -1,0 +1,6 @@
+from django.apps import AppConfig
+
+
+class StudentModelConfig(AppConfig):
+    name = "student_model"
+    verbose_name = "Student model"

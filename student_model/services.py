@@ -1,0 +1,100 @@
+"""Writes of the student model: storing submissions and grades."""
+
+from asgiref.sync import async_to_sync
+from channels.layers import get_channel_layer
+from django.conf import settings
+from django.contrib.auth.models import AbstractBaseUser
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.db import transaction
+from django.utils import timezone
+
+from domain.models import Enrollment, Question
+
+from .models import Grade, Submission
+
+
+def validate_answer_text(answer: str) -> str:
+    """Return the answer stripped of outer whitespace, or raise a ValidationError saying what is wrong."""
+    text = (answer or "").strip()
+    if not text:
+        raise ValidationError({"answer": "The answer is empty: write your answer before submitting."})
+    limit = settings.MAX_ANSWER_CHARS
+    if len(text) > limit:
+        raise ValidationError(
+            {"answer": f"The answer is {len(text):,} characters long; the limit is {limit:,}. Shorten it and submit again."}
+        )
+    return text
+
+
+@transaction.atomic
+def submit_answer(*, student: AbstractBaseUser, question: Question, answer: str) -> Submission:
+    """Store a student's answer (status ``received``) before anything else happens to it.
+
+    Grading is queued only once the submission is committed, so a crash in grading
+    can never lose the answer.
+    """
+    text = validate_answer_text(answer)
+    if not Enrollment.objects.filter(user=student, course_id=question.course_id).exists():
+        raise PermissionDenied("You are not enrolled in this course.")
+    submission = Submission(student=student, question=question, answer=text, submitted_at=timezone.now())
+    submission.full_clean()
+    submission.save()
+    transaction.on_commit(lambda: _queue_grading(submission.pk))
+    return submission
+
+
+def _queue_grading(submission_id: int) -> None:
+    # Imported late: tasks import this module.
+    from .tasks import grade_submission
+
+    grade_submission.delay(submission_id)
+
+
+@transaction.atomic
+def record_grade(
+    *,
+    submission: Submission,
+    score: float,
+    verdict: str,
+    source: str,
+    feedback: str = "",
+    confidence: float | None = None,
+    model_version: str = "",
+    graded_by: AbstractBaseUser | None = None,
+    status: str = Submission.Status.GRADED,
+) -> Grade:
+    """Store a grade for a submission and move the submission to ``status``."""
+    max_points = submission.question.max_points
+    if score > max_points:
+        raise ValidationError({"score": f"Score {score:g} is above the question's {max_points:g} points."})
+    grade = Grade(
+        submission=submission,
+        score=score,
+        verdict=verdict,
+        confidence=confidence,
+        feedback=feedback,
+        source=source,
+        model_version=model_version,
+        graded_by=graded_by,
+    )
+    grade.full_clean()
+    grade.save()
+    submission.status = status
+    submission.save(update_fields=["status"])
+    transaction.on_commit(lambda: notify_submission_changed(submission))
+    return grade
+
+
+def notify_submission_changed(submission: Submission) -> None:
+    """Tell the student's open pages (websocket group) that a submission changed."""
+    layer = get_channel_layer()
+    if layer is None:
+        return
+    async_to_sync(layer.group_send)(
+        submission_group(submission.student_id),
+        {"type": "submission.changed", "submission_id": submission.pk, "status": submission.status},
+    )
+
+
+def submission_group(student_id: int) -> str:
+    return f"submissions.user.{student_id}"

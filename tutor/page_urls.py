@@ -1,0 +1,8 @@
+"""Server-rendered pages."""
+
+from django.urls import include, path
+
+urlpatterns = [
+    path("", include("domain.urls")),
+    path("", include("student_model.urls")),
+]
