@@ -170,6 +170,21 @@ def skill_update(*, skill: Skill, prerequisites: Iterable[Skill] | None = None, 
 @transaction.atomic
 def skill_set_prerequisites(*, skill: Skill, prerequisites: Iterable[Skill]) -> Skill:
     """Replace the skill's prerequisites, refusing other courses' skills and cycles."""
+    wanted = skill_check_prerequisites(skill=skill, prerequisites=prerequisites)
+    current = set(SkillPrerequisite.objects.filter(skill=skill).values_list("prerequisite_id", flat=True))
+    SkillPrerequisite.objects.filter(skill=skill).exclude(prerequisite_id__in=wanted).delete()
+    new_edges = [SkillPrerequisite(skill=skill, prerequisite=p) for pk, p in wanted.items() if pk not in current]
+    for edge in new_edges:
+        edge.full_clean()
+    SkillPrerequisite.objects.bulk_create(new_edges)
+    return skill
+
+
+def skill_check_prerequisites(*, skill: Skill, prerequisites: Iterable[Skill]) -> dict[int, Skill]:
+    """Raise a ValidationError if ``prerequisites`` cannot be the skill's prerequisites; writes nothing.
+
+    Returns the prerequisites by primary key.
+    """
     wanted: dict[int, Skill] = {}
     for prerequisite in prerequisites:
         wanted[prerequisite.pk] = prerequisite
@@ -181,13 +196,16 @@ def skill_set_prerequisites(*, skill: Skill, prerequisites: Iterable[Skill]) -> 
             {"prerequisites": f"Prerequisites must be skills of the same course; these are not: {', '.join(foreign)}."}
         )
 
+    if skill.pk is None:  # a skill not saved yet has no dependents, so it closes no cycle
+        return wanted
     slugs = dict(Skill.objects.filter(course_id=skill.course_id).values_list("pk", "slug"))
+    slugs[skill.pk] = skill.slug
     other_edges = (
         SkillPrerequisite.objects.filter(skill__course_id=skill.course_id)
-        .exclude(skill=skill)
+        .exclude(skill_id=skill.pk)
         .values_list("prerequisite_id", "skill_id")
     )
-    edges = [(slugs[p], slugs[s]) for p, s in other_edges]
+    edges = [(slugs.get(p, str(p)), slugs.get(s, str(s))) for p, s in other_edges]
     edges += [(slugs[pk], skill.slug) for pk in wanted]
     cycle = find_cycle(edges)
     if cycle is not None:
@@ -195,14 +213,7 @@ def skill_set_prerequisites(*, skill: Skill, prerequisites: Iterable[Skill]) -> 
             i = cycle.index(skill.slug)
             cycle = cycle[i:-1] + cycle[:i] + [skill.slug]
         raise ValidationError({"prerequisites": f"Prerequisites would form a cycle: {format_cycle(cycle)}"})
-
-    current = set(SkillPrerequisite.objects.filter(skill=skill).values_list("prerequisite_id", flat=True))
-    SkillPrerequisite.objects.filter(skill=skill).exclude(prerequisite_id__in=wanted).delete()
-    new_edges = [SkillPrerequisite(skill=skill, prerequisite=p) for pk, p in wanted.items() if pk not in current]
-    for edge in new_edges:
-        edge.full_clean()
-    SkillPrerequisite.objects.bulk_create(new_edges)
-    return skill
+    return wanted
 
 
 @transaction.atomic
@@ -214,18 +225,22 @@ def skill_delete(*, skill: Skill) -> None:
 # --- questions -----------------------------------------------------------------------------
 
 
-def _clean_reference_answers(reference_answers: Iterable[str]) -> list[str]:
-    if isinstance(reference_answers, str):
+def _clean_reference_answers(reference_answers: Iterable[str | Mapping[str, str]]) -> list[tuple[str, str]]:
+    """Texts (or ``{"text", "external_id"}`` items, as in the course format) -> (text, external_id)."""
+    if isinstance(reference_answers, str | Mapping):
         raise ValidationError({"reference_answers": "Give the reference answers as a list of texts."})
-    texts = []
+    answers = []
     for answer in reference_answers:
-        if not isinstance(answer, str):
+        text, external_id = answer, ""
+        if isinstance(answer, Mapping):
+            text, external_id = answer.get("text"), answer.get("external_id") or ""
+        if not isinstance(text, str) or not isinstance(external_id, str):
             raise ValidationError({"reference_answers": "Each reference answer must be a text."})
-        if answer.strip():
-            texts.append(answer.strip())
-    if not texts:
+        if text.strip():
+            answers.append((text.strip(), external_id))
+    if not answers:
         raise ValidationError({"reference_answers": "A question needs at least one non-empty reference answer."})
-    return texts
+    return answers
 
 
 def _clean_rubric(rubric: Iterable[Mapping[str, Any]]) -> list[tuple[str, float]]:
@@ -243,9 +258,12 @@ def _clean_rubric(rubric: Iterable[Mapping[str, Any]]) -> list[tuple[str, float]
     return items
 
 
-def _replace_reference_answers(question: Question, texts: list[str]) -> None:
+def _replace_reference_answers(question: Question, texts: list[tuple[str, str]]) -> None:
     question.reference_answers.all().delete()
-    answers = [ReferenceAnswer(question=question, order=i, text=t) for i, t in enumerate(texts)]
+    answers = [
+        ReferenceAnswer(question=question, order=i, text=text, external_id=external_id)
+        for i, (text, external_id) in enumerate(texts)
+    ]
     for answer in answers:
         answer.full_clean()
     ReferenceAnswer.objects.bulk_create(answers)
@@ -266,7 +284,7 @@ def question_create(
     *,
     course: Course,
     prompt: str,
-    reference_answers: list[str],
+    reference_answers: list[str] | list[dict],
     max_points: float = 1.0,
     unit: Unit | None = None,
     external_id: str = "",
@@ -292,7 +310,7 @@ def question_create(
 def question_update(
     *,
     question: Question,
-    reference_answers: list[str] | None = None,
+    reference_answers: list[str] | list[dict] | None = None,
     rubric: list[dict] | None = None,
     skills: Iterable[Skill] | None = None,
     **fields: Any,

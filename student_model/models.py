@@ -73,3 +73,26 @@ class Grade(models.Model):
 
     def __str__(self) -> str:
         return f"{self.verdict} {self.score:g} ({self.source})"
+
+
+class GraderVersion(models.Model):
+    """A trained grader on disk (``MODEL_DIR/grader/<version>``); at most one is active."""
+
+    version = models.CharField(max_length=100, unique=True)
+    path = models.CharField(max_length=500, help_text="Model directory (config.json, weights, tokenizer).")
+    created_at = models.DateTimeField(auto_now_add=True, db_index=True)
+    metrics = models.JSONField(default=dict, blank=True)
+    training_summary = models.JSONField(default=dict, blank=True)
+    is_active = models.BooleanField(default=False, db_index=True)
+    notes = models.TextField(blank=True)
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["is_active"], condition=models.Q(is_active=True), name="grader_version_single_active"
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.version}{' (active)' if self.is_active else ''}"

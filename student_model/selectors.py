@@ -23,9 +23,18 @@ def submission_list(*, user: User) -> QuerySet[Submission]:
 
 
 def grade_list(*, user: User) -> QuerySet[Grade]:
-    return Grade.objects.filter(submission__in=submission_list(user=user)).select_related(
-        "submission", "graded_by"
-    )
+    """Grades the user may see: all of those in courses they teach; of their own work only
+    grades of submissions that are ``graded`` (one waiting for review is not released)."""
+    if not user.is_authenticated:
+        return Grade.objects.none()
+    if domain_selectors.is_admin(user):
+        qs = Grade.objects.all()
+    else:
+        taught = domain_selectors.course_list_taught(user=user)
+        qs = Grade.objects.filter(submission__question__course__in=taught) | Grade.objects.filter(
+            submission__student=user, submission__status=Submission.Status.GRADED
+        )
+    return qs.select_related("submission", "graded_by").distinct()
 
 
 def latest_grade(*, submission: Submission) -> Grade | None:

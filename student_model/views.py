@@ -6,10 +6,10 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
-from django.views.decorators.http import require_GET
+from django.views.decorators.http import require_GET, require_http_methods
 
 from domain import selectors as domain_selectors
-from domain.models import Question
+from domain.models import Enrollment, Question
 
 from . import selectors, services
 from .forms import AnswerForm
@@ -18,24 +18,31 @@ from .models import Grade
 VERDICT_LABELS = dict(Grade.Verdict.choices)
 
 
+@require_http_methods(["GET", "POST"])
 @login_required
 def question_detail(request: HttpRequest, slug: str, pk: int) -> HttpResponse:
     question = _visible_question(request, slug=slug, pk=pk)
-    if request.method == "POST":
+    course = question.course
+    # Answering is for the course's students; teachers and admins see the page to review it.
+    can_submit = (
+        domain_selectors.enrollment_list(user=request.user)
+        .filter(user=request.user, course=course, role=Enrollment.Role.STUDENT)
+        .exists()
+    )
+    if request.method == "POST" and can_submit:
         form = AnswerForm(request.POST)
         if form.is_valid() and _submit(request, form, question):
             messages.success(request, "Your answer was saved.")
             return redirect(reverse("question-detail", args=[slug, pk]) + "#submissions")
+    elif request.method == "POST":
+        raise PermissionDenied("Only students enrolled in this course can answer its questions.")
     else:
         form = AnswerForm()
-    course = question.course
     context = {
         "course": course,
         "question": question,
         "form": form,
-        "can_submit": domain_selectors.enrollment_list(user=request.user)
-        .filter(user=request.user, course=course)
-        .exists(),
+        "can_submit": can_submit,
         "can_see_answers": domain_selectors.can_see_answers(user=request.user, course=course),
         "submissions": _submission_rows(request, question),
     }

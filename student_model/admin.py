@@ -1,0 +1,67 @@
+from django.contrib import admin, messages
+from django.core.exceptions import ValidationError
+
+from .models import Grade, GraderVersion, Submission
+
+
+class GradeInline(admin.TabularInline):
+    model = Grade
+    extra = 0
+    fields = ["score", "verdict", "confidence", "source", "model_version", "graded_by", "feedback", "created_at"]
+    readonly_fields = ["created_at"]
+    raw_id_fields = ["graded_by"]
+    ordering = ["-created_at", "-id"]
+
+
+@admin.register(Submission)
+class SubmissionAdmin(admin.ModelAdmin):
+    list_display = ["id", "student", "question", "status", "submitted_at"]
+    list_select_related = ["student", "question"]
+    search_fields = ["student__username", "question__external_id", "answer", "external_id"]
+    list_filter = ["status", "question__course"]
+    date_hierarchy = "submitted_at"
+    raw_id_fields = ["student", "question"]
+    inlines = [GradeInline]
+    show_full_result_count = False  # counting thousands of rows twice per page is wasted work
+
+
+@admin.register(Grade)
+class GradeAdmin(admin.ModelAdmin):
+    list_display = ["id", "submission", "score", "verdict", "source", "confidence", "model_version", "created_at"]
+    list_select_related = ["submission__student", "submission__question"]
+    search_fields = ["submission__student__username", "submission__question__external_id", "feedback"]
+    list_filter = ["source", "verdict", "model_version", "submission__question__course"]
+    date_hierarchy = "created_at"
+    raw_id_fields = ["submission", "graded_by"]
+    readonly_fields = ["created_at"]
+    show_full_result_count = False
+
+
+@admin.register(GraderVersion)
+class GraderVersionAdmin(admin.ModelAdmin):
+    """Versions are registered by the training commands; here they are inspected and activated."""
+
+    list_display = ["version", "is_active", "created_at", "path"]
+    list_filter = ["is_active"]
+    search_fields = ["version", "notes"]
+    readonly_fields = ["version", "path", "created_at", "metrics", "training_summary", "is_active"]
+    fields = ["version", "is_active", "path", "created_at", "metrics", "training_summary", "notes"]
+    actions = ["activate"]
+
+    def has_add_permission(self, request) -> bool:
+        return False
+
+    @admin.action(description="Make the selected version the active grader")
+    def activate(self, request, queryset):
+        from .ml_registry import activate_version
+
+        if queryset.count() != 1:
+            self.message_user(request, "Select exactly one version to activate.", messages.ERROR)
+            return
+        version = queryset.get().version
+        try:
+            activate_version(version=version)
+        except ValidationError as exc:
+            self.message_user(request, " ".join(exc.messages), messages.ERROR)
+            return
+        self.message_user(request, f"Grader {version} is now active.", messages.SUCCESS)

@@ -1,0 +1,52 @@
+"""Evaluate a grader version on any split in a data set's own format; print one JSON object."""
+
+import json
+import os
+
+from django.core.exceptions import ValidationError
+from django.core.management.base import BaseCommand, CommandError
+
+from student_model import ml_registry
+from tutor.ml.data.asag import FORMATS
+from tutor.ml.grading.evaluate import evaluate_items
+from tutor.ml.grading.predictor import get_predictor
+from tutor.ml.grading.sources import read_any
+
+
+class Command(BaseCommand):
+    help = "Evaluate the active (or a named) grader on a SemEval / SAF / Mohler file or folder."
+
+    def add_arguments(self, parser):
+        parser.add_argument("--format", required=True, choices=FORMATS)
+        parser.add_argument("--data", required=True, help="file or folder in that format (or a .jsonl.gz copy)")
+        parser.add_argument("--model", help="registered version (default: the active one)")
+        parser.add_argument("--model-dir", help="an unregistered model directory instead of --model")
+        parser.add_argument("--int8", action="store_true", help="int8 dynamic quantisation (CPU)")
+        parser.add_argument("--batch-size", type=int, default=32)
+        parser.add_argument("--threads", type=int, default=0)
+        parser.add_argument("--json", action="store_true", help="print only the JSON object")
+
+    def handle(self, *args, **options):
+        os.environ.setdefault("HF_HUB_OFFLINE", "1")
+        if options["model_dir"]:
+            model_dir, version = options["model_dir"], os.path.basename(os.path.normpath(options["model_dir"]))
+        else:
+            try:
+                found = ml_registry.get_version(version=options["model"])
+            except ValidationError as error:
+                raise CommandError("; ".join(error.messages)) from error
+            model_dir, version = found.path, found.version
+        try:
+            items = read_any(options["format"], options["data"])
+        except (FileNotFoundError, ValueError) as error:
+            raise CommandError(str(error)) from error
+        if not items:
+            raise CommandError(f"no answers found in {options['data']}")
+        predictor = get_predictor(
+            model_dir, int8=options["int8"], batch_size=options["batch_size"], num_threads=options["threads"]
+        )
+        result = {"model": version, "int8": options["int8"], "data": options["data"],
+                  **evaluate_items(predictor, items, options["format"])}
+        if not options["json"]:
+            self.stderr.write(f"{result['n']} answers, model {version}")
+        self.stdout.write(json.dumps(result, indent=None if options["json"] else 2))

@@ -1,0 +1,81 @@
+"""Fine-tune the grader, store it as a new version under MODEL_DIR/grader, register it."""
+
+import json
+import os
+
+from django.conf import settings
+from django.core.management.base import BaseCommand, CommandError
+
+from student_model import ml_registry
+from tutor.ml import registry as disk_registry
+from tutor.ml.grading.config import TrainConfig
+from tutor.ml.grading.pipeline import resume_config, run_training
+
+
+class Command(BaseCommand):
+    help = "Fine-tune the cross-encoder grader on the graded-answer data sets and register the new version."
+
+    def add_arguments(self, parser):
+        parser.add_argument("--datasets", default="semeval,saf,mohler", help="comma-separated: semeval,saf,mohler")
+        parser.add_argument("--data-dir", default=str(settings.BASE_DIR / "data" / "asag"),
+                            help="folder with <name>.jsonl.gz copies or the original releases")
+        parser.add_argument("--epochs", type=int)
+        parser.add_argument("--max-steps", type=int, help="stop after this many optimiser steps (quick runs)")
+        parser.add_argument("--seed", type=int)
+        parser.add_argument("--batch-size", type=int)
+        parser.add_argument("--max-length", type=int)
+        parser.add_argument("--lr", type=float)
+        parser.add_argument("--val-by", choices=["question", "answer"])
+        parser.add_argument("--val-fraction", type=float)
+        parser.add_argument("--max-train-items", type=int, help="cap per data set (quick runs)")
+        parser.add_argument("--class-weights", action="store_true", default=None)
+        parser.add_argument("--base-model", help="local directory of the pretrained encoder")
+        parser.add_argument("--device", choices=["auto", "cpu", "cuda"])
+        parser.add_argument("--threads", type=int, dest="num_threads")
+        parser.add_argument("--name", dest="version_name", help="version name (default: grader-<UTC timestamp>-<random>)")
+        parser.add_argument("--resume", metavar="VERSION", help="continue an interrupted run from its checkpoint")
+        parser.add_argument("--activate", action="store_true", help="make the new version the active grader")
+        parser.add_argument("--notes", default="")
+        parser.add_argument("--no-progress", action="store_true")
+
+    def handle(self, *args, **options):
+        os.environ.setdefault("HF_HUB_OFFLINE", "1")
+        overrides = {
+            "epochs": options["epochs"], "max_steps": options["max_steps"], "seed": options["seed"],
+            "batch_size": options["batch_size"], "max_length": options["max_length"], "lr": options["lr"],
+            "val_by": options["val_by"], "val_fraction": options["val_fraction"],
+            "max_train_items": options["max_train_items"], "class_weights": options["class_weights"],
+            "base_model": options["base_model"], "device": options["device"], "num_threads": options["num_threads"],
+        }
+        root = ml_registry.grader_root()
+        try:
+            if options["resume"]:
+                version = options["resume"]
+                output_dir = disk_registry.version_dir(root, ml_registry.KIND, version)
+                config = resume_config(output_dir, **overrides)
+            else:
+                version = disk_registry.validate_version(options["version_name"] or disk_registry.new_version_name())
+                output_dir = disk_registry.version_dir(root, ml_registry.KIND, version)
+                if output_dir.exists():
+                    raise CommandError(f"{output_dir} already exists; pick another --name or --resume it")
+                datasets = tuple(d.strip() for d in options["datasets"].split(",") if d.strip())
+                config = TrainConfig(datasets=datasets, output_dir=str(output_dir),
+                                     **{k: v for k, v in overrides.items() if v is not None})
+            self.stderr.write(f"Training grader {version} on {', '.join(config.datasets)} ({config.resolved_device()})")
+            result = run_training(config, data_dir=options["data_dir"], progress=not options["no_progress"])
+        except (FileNotFoundError, ValueError) as error:
+            raise CommandError(str(error)) from error
+        grader_version = ml_registry.register_from_disk(
+            version=version, activate=options["activate"], notes=options["notes"]
+        )
+        summary = {
+            "version": grader_version.version,
+            "path": grader_version.path,
+            "active": grader_version.is_active,
+            "steps": result.global_step,
+            "stopped": result.stopped,
+            "validation": result.metrics.get("validation", {}),
+            "calibration": result.metrics.get("calibration", {}),
+        }
+        summary["validation"] = {k: v for k, v in summary["validation"].items() if k != "per_class"}
+        self.stdout.write(json.dumps(summary, indent=2))

@@ -1,0 +1,97 @@
+"""Registry of trained grader versions in the database: register, activate, find the active one.
+
+The model files live on disk (``tutor.ml.registry``, under ``settings.MODEL_DIR``); a
+``GraderVersion`` row records where, with the metrics it was trained to, and which one serves.
+"""
+
+from pathlib import Path
+
+from django.conf import settings
+from django.core.exceptions import ValidationError
+from django.db import transaction
+
+from tutor.ml import registry as disk_registry
+
+from .models import GraderVersion
+
+KIND = "grader"
+
+
+def grader_root() -> Path:
+    return Path(settings.MODEL_DIR)
+
+
+@transaction.atomic
+def register_version(
+    *,
+    version: str,
+    path: str | Path,
+    metrics: dict | None = None,
+    training_summary: dict | None = None,
+    notes: str = "",
+    activate: bool = False,
+) -> GraderVersion:
+    """Record a trained model directory as a version; optionally make it the active one."""
+    path = Path(path)
+    if not (path / "config.json").exists():
+        raise ValidationError({"path": f"{path} is not a model directory (no config.json)."})
+    grader_version = GraderVersion(
+        version=version,
+        path=str(path),
+        metrics=metrics or {},
+        training_summary=training_summary or {},
+        notes=notes,
+    )
+    grader_version.full_clean()
+    grader_version.save()
+    if activate:
+        grader_version = activate_version(version=version)
+    return grader_version
+
+
+@transaction.atomic
+def register_from_disk(*, version: str, activate: bool = False, notes: str = "") -> GraderVersion:
+    """Register a version directory that already exists under ``MODEL_DIR/grader``."""
+    found = disk_registry.load_version(grader_root(), KIND, version)
+    return register_version(
+        version=found.version,
+        path=found.path,
+        metrics=found.metrics,
+        training_summary=found.training_summary,
+        notes=notes,
+        activate=activate,
+    )
+
+
+@transaction.atomic
+def activate_version(*, version: str) -> GraderVersion:
+    """Make ``version`` the one active grader (deactivating the previous one first)."""
+    try:
+        target = GraderVersion.objects.select_for_update().get(version=version)
+    except GraderVersion.DoesNotExist:
+        raise ValidationError({"version": f"No grader version {version!r} is registered."}) from None
+    if not (Path(target.path) / "config.json").exists():
+        raise ValidationError({"version": f"The files of {version!r} are missing at {target.path}."})
+    GraderVersion.objects.filter(is_active=True).exclude(pk=target.pk).update(is_active=False)
+    if not target.is_active:
+        target.is_active = True
+        target.save(update_fields=["is_active"])
+    return target
+
+
+def active_version() -> GraderVersion | None:
+    """The active grader version, or None while no grader has been activated."""
+    return GraderVersion.objects.filter(is_active=True).first()
+
+
+def get_version(*, version: str | None = None) -> GraderVersion:
+    """The named version, or the active one; ValidationError when there is none."""
+    if version:
+        found = GraderVersion.objects.filter(version=version).first()
+        if found is None:
+            raise ValidationError({"version": f"No grader version {version!r} is registered."})
+        return found
+    found = active_version()
+    if found is None:
+        raise ValidationError({"version": "No grader version is active: run `manage.py train_grader --activate`."})
+    return found

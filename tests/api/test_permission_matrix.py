@@ -1,0 +1,201 @@
+"""Every route under /api/v1/ × every role × every method, against one table of expected statuses.
+
+The routes are read from the URL resolver, so a new endpoint (or a new method on one)
+without an entry here fails ``test_every_api_route_is_in_the_table``.
+"""
+
+from dataclasses import dataclass, field
+from typing import Any, Callable
+
+import pytest
+from django.forms.models import model_to_dict
+from django.urls import URLPattern, URLResolver, get_resolver, reverse
+
+from domain.models import Course, Enrollment, Question, Resource, Skill, Unit
+from student_model.models import Grade, Submission
+
+from .conftest import PASSWORD, ROLES
+
+METHODS = {"list": "get", "retrieve": "get", "create": "post", "update": "patch", "delete": "delete"}
+
+
+def by_role(anonymous, student, other_student, teacher, other_teacher, admin) -> dict[str, int]:
+    """Statuses for: anonymous, student of course A, student of B, teacher of A, teacher of B, admin."""
+    return dict(zip(ROLES, (anonymous, student, other_student, teacher, other_teacher, admin), strict=True))
+
+
+SEE_ALL = by_role(401, 200, 200, 200, 200, 200)  # a list: everyone signed in gets one (scoped)
+SEE_COURSE_A = by_role(401, 200, 404, 200, 404, 200)  # an object of course A: B's people get a 404
+CREATE_IN_A = by_role(401, 403, 403, 201, 400, 201)  # B's teacher names a course they cannot see: 400
+CHANGE_IN_A = by_role(401, 403, 404, 200, 404, 200)
+DELETE_IN_A = by_role(401, 403, 404, 204, 404, 204)
+
+
+@dataclass
+class Route:
+    model: type | None  # for checking that a refused write changed nothing
+    expected: dict[str, dict[str, int]]  # action -> role -> status
+    target: Callable[[Any], Any] | None = None  # detail routes: the object of course A
+    create: Callable[[Any], dict] = field(default=lambda w: {})
+    update: dict = field(default_factory=dict)
+
+
+def content(model, target, create, update):
+    return {
+        "list": Route(model, {"list": SEE_ALL, "create": CREATE_IN_A}, create=create),
+        "detail": Route(model, {"retrieve": SEE_COURSE_A, "update": CHANGE_IN_A, "delete": DELETE_IN_A}, target,
+                        update=update),
+    }
+
+
+def _routes() -> dict[str, Route]:
+    table = {
+        "api-course-list": Route(
+            Course,
+            {"list": SEE_ALL, "create": by_role(401, 403, 403, 403, 403, 201)},
+            create=lambda w: {"slug": "new-course", "title": "A new course"},
+        ),
+        "api-course-detail": Route(
+            Course,
+            {"retrieve": SEE_COURSE_A, "update": CHANGE_IN_A, "delete": by_role(401, 403, 404, 403, 404, 204)},
+            target=lambda w: w.course,
+            update={"title": "Renamed course"},
+        ),
+        "api-enrollment-list": Route(
+            Enrollment,
+            {"list": SEE_ALL, "create": CREATE_IN_A},
+            create=lambda w: {"user": w.newcomer.username, "course": w.course.slug},
+        ),
+        "api-enrollment-detail": Route(
+            Enrollment, {"retrieve": SEE_COURSE_A, "delete": DELETE_IN_A}, target=lambda w: w.enrollment
+        ),
+        "api-submission-list": Route(
+            Submission,
+            # Anyone enrolled may submit (teachers too); an admin outside the course may not.
+            {"list": SEE_ALL, "create": by_role(401, 201, 400, 201, 400, 403)},
+            create=lambda w: {"question": w.question.pk, "answer": "The water evaporated and left the salt."},
+        ),
+        "api-submission-detail": Route(Submission, {"retrieve": SEE_COURSE_A}, target=lambda w: w.submission),
+        "api-grade-list": Route(Grade, {"list": SEE_ALL}),
+        "api-grade-detail": Route(Grade, {"retrieve": SEE_COURSE_A}, target=lambda w: w.grade),
+        # Each role posts its own credentials; anonymous posts wrong ones.
+        "api-auth-token": Route(None, {"create": by_role(400, 200, 200, 200, 200, 200)}),
+    }
+    for name, routes in {
+        "unit": content(
+            Unit, lambda w: w.unit, lambda w: {"course": w.course.slug, "order": 7, "title": "Density"},
+            {"title": "Renamed unit"},
+        ),
+        "skill": content(
+            Skill, lambda w: w.skill,
+            lambda w: {"course": w.course.slug, "slug": "solutions", "name": "Solutions",
+                       "prerequisites": [w.skill.slug]},
+            {"name": "Renamed skill"},
+        ),
+        "question": content(
+            Question, lambda w: w.question,
+            lambda w: {"course": w.course.slug, "prompt": "Why does the salt stay behind?", "unit": w.unit.pk,
+                       "reference_answers": ["Salt does not evaporate with the water."],
+                       "rubric": [{"description": "Says salt does not evaporate", "points": 1}],
+                       "skills": [w.skill.slug]},
+            {"prompt": "Reworded prompt"},
+        ),
+        "resource": content(
+            Resource, lambda w: w.resource,
+            lambda w: {"course": w.course.slug, "title": "Solutions", "body": "A solution is a mixture."},
+            {"title": "Renamed resource"},
+        ),
+    }.items():
+        table[f"api-{name}-list"] = routes["list"]
+        table[f"api-{name}-detail"] = routes["detail"]
+    return table
+
+
+ROUTES = _routes()
+
+
+def api_routes() -> dict[str, URLPattern]:
+    """Every named URL pattern under /api/v1/, from the resolver."""
+
+    def walk(patterns, prefix):
+        for pattern in patterns:
+            route = prefix + str(pattern.pattern)
+            if isinstance(pattern, URLResolver):
+                yield from walk(pattern.url_patterns, route)
+            else:
+                yield route, pattern
+
+    found = {}
+    for route, pattern in walk(get_resolver().url_patterns, ""):
+        if route.startswith("api/v1/"):
+            assert pattern.name, f"API route {route} has no name"
+            assert pattern.name not in found, f"two API routes are named {pattern.name}"
+            found[pattern.name] = pattern
+    return found
+
+
+def http_methods(pattern: URLPattern) -> set[str]:
+    view = pattern.callback
+    if hasattr(view, "actions"):  # a viewset route: the methods the router bound
+        methods = set(view.actions)
+    else:
+        methods = {m for m in view.view_class.http_method_names if hasattr(view.view_class, m)}
+    return methods - {"options", "head"}
+
+
+def test_every_api_route_is_in_the_table():
+    routes = api_routes()
+    assert set(routes) == set(ROUTES), "add the new route (or remove the stale entry) in ROUTES"
+    for name, pattern in routes.items():
+        expected = {METHODS[action] for action in ROUTES[name].expected}
+        assert http_methods(pattern) == expected, f"{name}: methods differ from the table"
+
+
+CASES = [
+    pytest.param(name, action, role, id=f"{name}-{action}-{role}")
+    for name, route in ROUTES.items()
+    for action, statuses in route.expected.items()
+    for role in ROLES
+]
+
+
+def _url(name, route, world):
+    if route.target is None:
+        return reverse(name)
+    obj = route.target(world)
+    key = "slug" if isinstance(obj, Course) else "pk"
+    return reverse(name, kwargs={key: getattr(obj, key)})
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("name, action, role", CASES)
+def test_permission_matrix(name, action, role, world, client_for):
+    route = ROUTES[name]
+    expected = route.expected[action][role]
+    client = client_for(role)
+    url = _url(name, route, world)
+    before_count = route.model.objects.count() if route.model else None
+    before = model_to_dict(route.target(world)) if route.target else None
+
+    if name == "api-auth-token":
+        user = world.users.get(role)
+        credentials = {"username": user.username, "password": PASSWORD} if user else {
+            "username": "student-a", "password": "wrong-password"}
+        response = client.post(url, credentials, format="json")
+    elif action == "create":
+        response = client.post(url, route.create(world), format="json")
+    elif action == "update":
+        response = client.patch(url, route.update, format="json")
+    else:
+        response = getattr(client, METHODS[action])(url)
+
+    assert response.status_code == expected, (name, action, role, getattr(response, "data", None))
+
+    if action == "create" and route.model:
+        assert route.model.objects.count() == before_count + (1 if expected == 201 else 0)
+    if action == "update":
+        after = model_to_dict(type(route.target(world)).objects.get(pk=route.target(world).pk))
+        assert (after != before) == (expected == 200)
+    if action == "delete":
+        exists = route.model.objects.filter(pk=route.target(world).pk).exists()
+        assert exists == (expected != 204)

@@ -1,0 +1,168 @@
+"""Submissions and grades through the API: who sees whose work, and how answers are taken in."""
+
+import pytest
+from django.conf import settings
+from django.urls import reverse
+
+from student_model.models import Submission
+from tests import factories
+
+pytestmark = pytest.mark.django_db
+
+SUBMISSIONS = reverse("api-submission-list")
+GRADES = reverse("api-grade-list")
+
+
+def ids(response):
+    assert response.status_code == 200, response.data
+    return {row["id"] for row in response.data["results"]}
+
+
+# --- submitting -------------------------------------------------------------------------------
+
+
+def test_student_submits_and_the_answer_is_stored_as_received(world, client_for):
+    answer = "  The water evaporated and the salt was left in the dish.  "
+    response = client_for("student").post(SUBMISSIONS, {"question": world.question.pk, "answer": answer}, format="json")
+    assert response.status_code == 201, response.data
+    assert response.data["status"] == "received"
+    stored = Submission.objects.get(pk=response.data["id"])
+    assert stored.student == world.users["student"]
+    assert stored.question == world.question
+    assert stored.answer == answer.strip()
+    assert stored.status == Submission.Status.RECEIVED
+
+
+def test_submission_is_queued_for_grading_only_after_commit(world, client_for, django_capture_on_commit_callbacks):
+    with django_capture_on_commit_callbacks(execute=False) as callbacks:
+        response = client_for("student").post(
+            SUBMISSIONS, {"question": world.question.pk, "answer": "Evaporation."}, format="json"
+        )
+    assert response.status_code == 201
+    assert len(callbacks) == 1  # grading waits for the commit, so the stored answer can never be lost
+    assert Submission.objects.get(pk=response.data["id"]).status == Submission.Status.RECEIVED
+
+
+@pytest.mark.parametrize("answer", ["", "   \n  "])
+def test_empty_answer_is_a_400_with_the_services_message(world, client_for, answer):
+    before = Submission.objects.count()
+    response = client_for("student").post(SUBMISSIONS, {"question": world.question.pk, "answer": answer}, format="json")
+    assert response.status_code == 400
+    assert response.data["answer"] == ["The answer is empty: write your answer before submitting."]
+    assert Submission.objects.count() == before
+
+
+def test_too_long_answer_is_a_400_saying_the_limit(world, client_for):
+    answer = "salt " * (settings.MAX_ANSWER_CHARS // 5 + 1)
+    response = client_for("student").post(SUBMISSIONS, {"question": world.question.pk, "answer": answer}, format="json")
+    assert response.status_code == 400
+    message = str(response.data["answer"][0])
+    assert f"the limit is {settings.MAX_ANSWER_CHARS:,}" in message
+
+
+def test_missing_fields_are_a_400(world, client_for):
+    response = client_for("student").post(SUBMISSIONS, {}, format="json")
+    assert response.status_code == 400
+    assert set(response.data) == {"question", "answer"}
+
+
+def test_student_cannot_submit_to_another_course(world, client_for):
+    response = client_for("student").post(
+        SUBMISSIONS, {"question": world.other_question.pk, "answer": "Evaporation."}, format="json"
+    )
+    assert response.status_code == 400
+    assert "question" in response.data
+    assert not Submission.objects.filter(student=world.users["student"], question=world.other_question).exists()
+
+
+def test_admin_outside_the_course_cannot_submit(world, client_for):
+    response = client_for("admin").post(SUBMISSIONS, {"question": world.question.pk, "answer": "x"}, format="json")
+    assert response.status_code == 403
+    assert "not enrolled" in str(response.data["detail"])
+
+
+# --- who sees what ----------------------------------------------------------------------------
+
+
+@pytest.fixture
+def classmate_work(world):
+    classmate = factories.UserFactory(username="classmate")
+    factories.EnrollmentFactory(user=classmate, course=world.course)
+    submission = factories.SubmissionFactory(student=classmate, question=world.question, status="graded")
+    grade = factories.GradeFactory(submission=submission, score=0.5, verdict="partially_correct")
+    return submission, grade
+
+
+def test_student_sees_only_their_own_submissions_and_grades(world, client_for, classmate_work):
+    submission, grade = classmate_work
+    client = client_for("student")
+    assert ids(client.get(SUBMISSIONS)) == {world.submission.pk}
+    assert ids(client.get(GRADES)) == {world.grade.pk}
+    assert client.get(reverse("api-submission-detail", kwargs={"pk": submission.pk})).status_code == 404
+    assert client.get(reverse("api-grade-detail", kwargs={"pk": grade.pk})).status_code == 404
+
+
+def test_student_does_not_see_a_grade_waiting_for_review_but_the_teacher_does(world, client_for):
+    waiting = factories.SubmissionFactory(student=world.users["student"], question=world.question, status="needs_review")
+    grade = factories.GradeFactory(submission=waiting, source="model", model_version="v1", confidence=0.4)
+    assert grade.pk not in ids(client_for("student").get(GRADES))
+    assert grade.pk in ids(client_for("teacher").get(GRADES))
+
+
+def test_teacher_sees_their_courses_submissions_only(world, client_for, classmate_work):
+    submission, grade = classmate_work
+    client = client_for("teacher")
+    assert ids(client.get(SUBMISSIONS)) == {world.submission.pk, submission.pk}
+    assert ids(client.get(GRADES)) == {world.grade.pk, grade.pk}
+    assert client.get(reverse("api-submission-detail", kwargs={"pk": world.other_submission.pk})).status_code == 404
+
+
+def test_admin_sees_every_submission(world, client_for):
+    assert ids(client_for("admin").get(SUBMISSIONS)) == {world.submission.pk, world.other_submission.pk}
+
+
+def test_submission_and_grade_shapes(world, client_for):
+    submission = client_for("student").get(reverse("api-submission-detail", kwargs={"pk": world.submission.pk})).data
+    assert submission["course"] == "course-a"
+    assert submission["student_username"] == "student-a"
+    grade = client_for("student").get(reverse("api-grade-detail", kwargs={"pk": world.grade.pk})).data
+    assert set(grade) == {
+        "id", "submission", "score", "verdict", "confidence", "feedback", "source", "model_version", "created_at",
+    }
+    assert (grade["submission"], grade["verdict"], grade["source"]) == (world.submission.pk, "correct", "teacher")
+
+
+# --- filters ----------------------------------------------------------------------------------
+
+
+def test_submission_filters(world, client_for, classmate_work):
+    classmate_submission, _ = classmate_work
+    client = client_for("admin")
+    assert ids(client.get(SUBMISSIONS, {"course": "course-b"})) == {world.other_submission.pk}
+    assert ids(client.get(SUBMISSIONS, {"question": world.question.pk})) == {
+        world.submission.pk, classmate_submission.pk
+    }
+    received = factories.SubmissionFactory(student=world.users["student"], question=world.question)
+    assert ids(client.get(SUBMISSIONS, {"status": "received"})) == {received.pk}
+    assert received.pk not in ids(client.get(SUBMISSIONS, {"status": "graded"}))
+    assert ids(client.get(SUBMISSIONS, {"student": world.users["student"].pk})) == {world.submission.pk, received.pk}
+    assert client.get(SUBMISSIONS, {"status": "lost"}).status_code == 400
+
+
+def test_grade_filters(world, client_for, classmate_work):
+    _, classmate_grade = classmate_work
+    model_grade = factories.GradeFactory(
+        submission=world.submission, source="model", model_version="grader-v1", verdict="incorrect", score=0.0
+    )
+    client = client_for("teacher")
+    assert ids(client.get(GRADES, {"submission": world.submission.pk})) == {world.grade.pk, model_grade.pk}
+    assert ids(client.get(GRADES, {"verdict": "partially_correct"})) == {classmate_grade.pk}
+    assert ids(client.get(GRADES, {"source": "model"})) == {model_grade.pk}
+    # a submission outside the teacher's courses matches nothing rather than leaking
+    assert ids(client.get(GRADES, {"submission": world.other_submission.pk})) == set()
+
+
+def test_grades_are_read_only(world, client_for):
+    url = reverse("api-grade-detail", kwargs={"pk": world.grade.pk})
+    assert client_for("admin").patch(url, {"score": 0}, format="json").status_code == 405
+    assert client_for("admin").post(GRADES, {}, format="json").status_code == 405

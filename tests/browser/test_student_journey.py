@@ -1,0 +1,171 @@
+"""A student's journey through the real pages in Debian's chromium, driven by Playwright."""
+
+import json
+import re
+from pathlib import Path
+
+import pytest
+
+from student_model import services as submission_services
+from student_model.models import Submission
+from tests import factories
+
+CHROMIUM = Path("/usr/bin/chromium")
+BOOK = Path("/work/shared/data/content/openstax-intro-python/book_plain.jsonl")
+FIXTURE = Path(__file__).with_name("openstax_m00011.json")  # copied from BOOK; provenance inside
+CHROMIUM_ARGS = [
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--no-first-run",
+]
+SCREENSHOT_DIR = Path("/tmp")
+
+pytestmark = [
+    pytest.mark.browser,
+    pytest.mark.skipif(not CHROMIUM.exists(), reason=f"chromium is absent: {CHROMIUM} not found (apt-get install chromium)"),
+]
+sync_api = pytest.importorskip("playwright.sync_api", reason="the playwright Python package is not installed")
+
+
+def first_paragraph(text: str) -> str:
+    """The module's first prose paragraph: its first line of 100+ characters that ends a sentence."""
+    return next(line for line in text.split("\n") if len(line) >= 100 and line.rstrip().endswith("."))
+
+
+def load_reading() -> dict:
+    """m00011 ('The Python shell'): the paragraph from the real book when it is here, else from the copy."""
+    content = json.loads(FIXTURE.read_text(encoding="utf-8"))
+    if BOOK.exists():
+        with BOOK.open(encoding="utf-8") as lines:
+            record = next(r for r in map(json.loads, lines) if r["module"] == content["module"])
+        content["title"] = record["title"]
+        content["paragraph"] = first_paragraph(record["text"])
+    return content
+
+
+@pytest.fixture
+def python_course():
+    reading = load_reading()
+    course = factories.CourseFactory(
+        slug="intro-python",
+        title="Introduction to Python Programming",
+        description="Statements, expressions and the Python shell.",
+        source=reading["source"],
+        source_url=reading["source_url"],
+        licence=reading["licence"],
+        attribution="Adapted from OpenStax, Introduction to Python Programming (Rice University).",
+    )
+    unit = factories.UnitFactory(course=course, order=1, title="Statements")
+    resource = factories.ResourceFactory(
+        course=course, unit=unit, order=1, title=reading["title"], body=reading["paragraph"],
+        external_id=reading["module"], source=reading["source"], licence=reading["licence"],
+    )
+    question = factories.QuestionFactory(
+        course=course, unit=unit, prompt=reading["question"]["prompt"], reference=reading["question"]["reference"]
+    )
+    student = factories.UserFactory(username="ada")
+    factories.EnrollmentFactory(user=student, course=course, role="student")
+    return {"course": course, "resource": resource, "question": question, "student": student, "reading": reading}
+
+
+@pytest.fixture
+def queued(monkeypatch):
+    """Grading is not under test here: record what would be queued so the status stays 'received'."""
+    ids: list[int] = []
+    monkeypatch.setattr(submission_services, "_queue_grading", ids.append)
+    return ids
+
+
+@pytest.fixture
+def page(live_server, tmp_path, monkeypatch):
+    # Playwright's sync API keeps an event loop in this thread; the test's own ORM calls are still synchronous.
+    monkeypatch.setenv("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
+    with sync_api.sync_playwright() as playwright:
+        context = playwright.chromium.launch_persistent_context(
+            str(tmp_path / "chromium-profile"),
+            executable_path=str(CHROMIUM),
+            headless=True,
+            args=CHROMIUM_ARGS,
+            viewport={"width": 1280, "height": 900},
+        )
+        page = context.new_page()
+        page.set_default_timeout(15_000)
+        page.js_errors = []
+        page.on("pageerror", lambda error: page.js_errors.append(str(error)))
+        yield page
+        context.close()
+
+
+def screenshot(page, name: str) -> None:
+    """A full-page picture for a person to look at (not compared by the test)."""
+    page.evaluate("() => new Promise(done => { window.scrollTo(0, 0); requestAnimationFrame(() => requestAnimationFrame(done)); })")
+    page.screenshot(path=str(SCREENSHOT_DIR / name), full_page=True)
+
+
+def test_student_reads_answers_and_sees_the_submission(live_server, python_course, queued, page):
+    expect = sync_api.expect
+    course, question, reading = python_course["course"], python_course["question"], python_course["reading"]
+
+    # The websocket for live status is stood in for by Playwright, so the test can push an update.
+    sockets = []
+    page.route_web_socket(re.compile(r".*/ws/submissions/$"), lambda ws: sockets.append(ws))
+
+    page.goto(live_server.url + "/")
+    expect(page).to_have_url(re.compile(r"/login/"))
+    page.get_by_label("Username").fill("ada")
+    page.get_by_label("Password").fill("pass-1234")
+    page.get_by_role("button", name="Sign in").click()
+
+    expect(page.get_by_role("heading", name="My courses")).to_be_visible()
+    expect(page).to_have_url(re.compile(r"/courses/$"))
+    page.get_by_role("link", name=course.title).click()
+
+    expect(page.get_by_role("heading", name=course.title, level=1)).to_be_visible()
+    expect(page.get_by_text("Source and licence")).to_be_visible()
+    expect(page.get_by_text(course.attribution)).to_be_visible()
+    screenshot(page, "tutor_course_page.png")
+
+    page.get_by_role("link", name=reading["title"]).click()
+    expect(page.get_by_role("heading", name=reading["title"])).to_be_visible()
+    expect(page.get_by_text(reading["paragraph"])).to_be_visible()
+    screenshot(page, "tutor_resource_page.png")
+
+    page.get_by_role("navigation", name="Breadcrumb").get_by_role("link", name=course.title).click()
+    page.get_by_role("link", name=question.prompt).click()
+    expect(page.get_by_text(question.prompt)).to_be_visible()
+    expect(page.get_by_text(reading["question"]["reference"])).to_have_count(0)
+
+    # An empty answer is refused with the service's message and nothing is stored.
+    page.get_by_role("button", name="Submit answer").click()
+    expect(page.get_by_text("The answer is empty")).to_be_visible()
+    assert not Submission.objects.exists()
+
+    answer = "The up arrow brings back the previous line I typed and the down arrow the next one."
+    page.get_by_role("textbox", name="Your answer").fill(answer)
+    page.get_by_role("button", name="Submit answer").click()
+
+    expect(page.get_by_text("Your answer was saved")).to_be_visible()
+    submission = Submission.objects.get(student=python_course["student"], question=question)
+    assert submission.answer == answer and submission.status == Submission.Status.RECEIVED
+    assert queued == [submission.pk]
+    item = page.locator(f'[data-submission-id="{submission.pk}"]')
+    expect(item.get_by_text(answer)).to_be_visible()
+    expect(item.locator("[data-status]")).to_have_text("Received")
+    screenshot(page, "tutor_question_page.png")
+
+    # A grade arrives: the page updates that submission in place, without reloading.
+    page.evaluate("window.__sameDocument = true")
+    Submission.objects.filter(pk=submission.pk).update(status=Submission.Status.GRADED)
+    factories.GradeFactory(submission=submission, score=1.0, verdict="correct", feedback="Exactly: the shell keeps a history.")
+    assert sockets, "the page did not open the submissions websocket"
+    sockets[-1].send(json.dumps({"submission_id": submission.pk, "status": "graded"}))
+    expect(item.locator("[data-status]")).to_have_text("Graded")
+    expect(page.get_by_text("Exactly: the shell keeps a history.")).to_be_visible()
+    assert page.evaluate("window.__sameDocument") is True
+    screenshot(page, "tutor_question_page_graded.png")
+
+    assert page.js_errors == []

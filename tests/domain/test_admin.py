@@ -1,0 +1,96 @@
+"""Every admin page of the domain and student-model apps opens for a superuser."""
+
+import pytest
+from django.contrib import admin
+from django.test import RequestFactory
+from django.urls import reverse
+
+from domain.models import SkillPrerequisite
+from student_model.models import GraderVersion
+from tests import factories
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture
+def content(course, student):
+    unit = factories.UnitFactory(course=course)
+    basics = factories.SkillFactory(course=course, unit=unit, slug="input-output")
+    skill = factories.SkillFactory(course=course, unit=unit, slug="variables")
+    SkillPrerequisite.objects.create(skill=skill, prerequisite=basics)
+    question = factories.QuestionFactory(course=course, unit=unit)
+    question.skills.add(skill)
+    factories.RubricCriterionFactory(question=question)
+    resource = factories.ResourceFactory(course=course, unit=unit)
+    resource.skills.add(skill)
+    factories.GradeFactory(submission=factories.SubmissionFactory(student=student, question=question))
+    GraderVersion.objects.create(version="minilm-test", path="/nonexistent", metrics={"macro_f1": 0.6})
+
+
+def _request(user):
+    request = RequestFactory().get("/admin/")
+    request.user = user
+    return request
+
+
+def registered_models():
+    return [m for m in admin.site._registry if m._meta.app_label in ("domain", "student_model")]
+
+
+def test_all_models_of_both_apps_are_registered():
+    from django.apps import apps
+
+    expected = set(apps.get_app_config("domain").get_models()) | set(apps.get_app_config("student_model").get_models())
+    assert expected <= set(registered_models())
+
+
+@pytest.mark.parametrize("page", ["changelist", "add", "change"])
+def test_admin_pages_open(client, admin_user, content, page):
+    client.force_login(admin_user)
+    for model in registered_models():
+        opts = model._meta
+        if page == "add" and not admin.site._registry[model].has_add_permission(_request(admin_user)):
+            continue
+        name = f"admin:{opts.app_label}_{opts.model_name}_{page}"
+        url = reverse(name, args=[model.objects.first().pk]) if page == "change" else reverse(name)
+        response = client.get(url)
+        assert response.status_code == 200, (url, response.status_code)
+
+
+def test_admin_search_and_filters(client, admin_user, content, course):
+    client.force_login(admin_user)
+    for model in registered_models():
+        opts = model._meta
+        url = reverse(f"admin:{opts.app_label}_{opts.model_name}_changelist")
+        assert client.get(url, {"q": "salt"}).status_code == 200, url
+
+
+def test_admin_skill_inline_refuses_a_prerequisite_cycle(client, admin_user, course):
+    loops = factories.SkillFactory(course=course, slug="loops")
+    functions = factories.SkillFactory(course=course, slug="functions")
+    SkillPrerequisite.objects.create(skill=functions, prerequisite=loops)
+    client.force_login(admin_user)
+    url = reverse("admin:domain_skill_change", args=[loops.pk])
+    data = {
+        "course": course.pk, "slug": "loops", "name": loops.name, "description": "", "unit": "",
+        "prerequisite_edges-TOTAL_FORMS": "1", "prerequisite_edges-INITIAL_FORMS": "0",
+        "prerequisite_edges-MIN_NUM_FORMS": "0", "prerequisite_edges-MAX_NUM_FORMS": "1000",
+        "prerequisite_edges-0-prerequisite": functions.pk, "prerequisite_edges-0-skill": loops.pk,
+    }
+    response = client.post(url, data)
+    assert response.status_code == 200  # the form again, with the error
+    assert "Prerequisites would form a cycle: loops -&gt; functions -&gt; loops" in response.content.decode()
+    assert loops.prerequisites.count() == 0
+
+
+def test_admin_action_activates_a_grader_version(client, admin_user, tmp_path):
+    versions = []
+    for name in ("v1", "v2"):
+        (tmp_path / name).mkdir()
+        (tmp_path / name / "config.json").write_text("{}")
+        versions.append(GraderVersion.objects.create(version=name, path=str(tmp_path / name), is_active=name == "v1"))
+    client.force_login(admin_user)
+    url = reverse("admin:student_model_graderversion_changelist")
+    response = client.post(url, {"action": "activate", "_selected_action": [versions[1].pk]}, follow=True)
+    assert "Grader v2 is now active." in response.content.decode()
+    assert list(GraderVersion.objects.filter(is_active=True).values_list("version", flat=True)) == ["v2"]

@@ -1,0 +1,255 @@
+import pytest
+from django.core.exceptions import ValidationError
+
+from domain import services
+from domain.models import Enrollment, Question, Resource
+from student_model.models import Submission
+from tests import factories
+
+pytestmark = pytest.mark.django_db
+
+SALT = "How did you separate the salt from the water?"
+SALT_ANSWER = "The water was evaporated, leaving the salt."
+
+
+def errors(exc_info) -> dict:
+    return exc_info.value.message_dict
+
+
+# --- courses and units --------------------------------------------------------------------------
+
+
+def test_course_create_validates_slug_and_uniqueness():
+    course = services.course_create(slug="intro-python", title="Introduction to Python Programming")
+    assert course.pk and course.description == ""
+    with pytest.raises(ValidationError) as info:
+        services.course_create(slug="intro-python", title="Again")
+    assert "slug" in errors(info)
+    with pytest.raises(ValidationError) as info:
+        services.course_create(slug="intro python", title="Spaces")
+    assert "slug" in errors(info)
+
+
+def test_course_update_changes_fields_and_refuses_unknown_ones(course):
+    services.course_update(course=course, title="Intro to Python", licence="CC BY 4.0")
+    course.refresh_from_db()
+    assert course.title == "Intro to Python"
+    with pytest.raises(ValidationError) as info:
+        services.course_update(course=course, created_at=None)
+    assert "created_at" in errors(info)
+    with pytest.raises(ValidationError):
+        services.course_update(course=course, title="")
+
+
+def test_unit_order_must_be_unique_in_the_course(course):
+    services.unit_create(course=course, order=1, title="Statements", external_id="ch1")
+    with pytest.raises(ValidationError):
+        services.unit_create(course=course, order=1, title="Expressions")
+    unit = services.unit_create(course=course, order=2, title="Expressions")
+    with pytest.raises(ValidationError):
+        services.unit_update(unit=unit, order=1)
+    services.unit_update(unit=unit, order=3, title="Expressions and types")
+    unit.refresh_from_db()
+    assert (unit.order, unit.title) == (3, "Expressions and types")
+
+
+def test_objects_cannot_be_moved_to_another_course(course):
+    unit = factories.UnitFactory(course=course)
+    services.unit_update(unit=unit, course=course, title="Same course is fine")
+    with pytest.raises(ValidationError) as info:
+        services.unit_update(unit=unit, course=factories.CourseFactory())
+    assert "course" in errors(info)
+
+
+# --- skills and prerequisites -------------------------------------------------------------------
+
+
+@pytest.fixture
+def loops_and_functions(course):
+    loops = services.skill_create(course=course, slug="loops", name="Loops")
+    functions = services.skill_create(course=course, slug="functions", name="Functions", prerequisites=[loops])
+    return loops, functions
+
+
+def test_skill_create_with_prerequisites(loops_and_functions):
+    loops, functions = loops_and_functions
+    assert list(functions.prerequisites.all()) == [loops]
+    assert list(loops.dependents.all()) == [functions]
+
+
+def test_cycle_is_refused_with_a_message_naming_it(loops_and_functions):
+    loops, functions = loops_and_functions
+    with pytest.raises(ValidationError) as info:
+        services.skill_set_prerequisites(skill=loops, prerequisites=[functions])
+    assert errors(info)["prerequisites"] == ["Prerequisites would form a cycle: loops -> functions -> loops"]
+    assert loops.prerequisites.count() == 0
+
+
+def test_longer_cycle_through_update_is_refused(course, loops_and_functions):
+    loops, functions = loops_and_functions
+    recursion = services.skill_create(course=course, slug="recursion", name="Recursion", prerequisites=[functions])
+    with pytest.raises(ValidationError) as info:
+        services.skill_update(skill=loops, name="Loops and iteration", prerequisites=[recursion])
+    assert "loops -> functions -> recursion -> loops" in str(info.value)
+    loops.refresh_from_db()
+    assert loops.name == "Loops"  # the whole update was rolled back
+
+
+def test_self_and_cross_course_prerequisites_are_refused(course, loops_and_functions):
+    loops, _ = loops_and_functions
+    with pytest.raises(ValidationError, match="own prerequisite"):
+        services.skill_set_prerequisites(skill=loops, prerequisites=[loops])
+    elsewhere = factories.SkillFactory(slug="variables")
+    with pytest.raises(ValidationError) as info:
+        services.skill_set_prerequisites(skill=loops, prerequisites=[elsewhere])
+    assert "variables" in errors(info)["prerequisites"][0] and "same course" in errors(info)["prerequisites"][0]
+
+
+def test_set_prerequisites_replaces_the_set(course, loops_and_functions):
+    loops, functions = loops_and_functions
+    variables = services.skill_create(course=course, slug="variables", name="Variables")
+    services.skill_set_prerequisites(skill=functions, prerequisites=[variables])
+    assert list(functions.prerequisites.all()) == [variables]
+    services.skill_update(skill=functions, prerequisites=[])
+    assert functions.prerequisites.count() == 0
+
+
+def test_skill_unit_must_belong_to_the_course(course):
+    with pytest.raises(ValidationError) as info:
+        services.skill_create(course=course, slug="loops", name="Loops", unit=factories.UnitFactory())
+    assert "unit" in errors(info)
+
+
+# --- questions -----------------------------------------------------------------------------------
+
+
+def test_question_create_stores_answers_rubric_and_skills(course):
+    unit = factories.UnitFactory(course=course)
+    skill = factories.SkillFactory(course=course)
+    question = services.question_create(
+        course=course, prompt=SALT, reference_answers=[SALT_ANSWER, "  ", "Evaporation."], unit=unit,
+        external_id="EM_45b", skills=[skill], rubric=[{"description": "Names evaporation", "points": 1}],
+    )
+    assert [a.text for a in question.reference_answers.all()] == [SALT_ANSWER, "Evaporation."]
+    assert [(c.description, c.points) for c in question.rubric_criteria.all()] == [("Names evaporation", 1.0)]
+    assert list(question.skills.all()) == [skill]
+
+
+@pytest.mark.parametrize(
+    "kwargs,field",
+    [
+        ({"reference_answers": []}, "reference_answers"),
+        ({"reference_answers": ["", "   "]}, "reference_answers"),
+        ({"reference_answers": SALT_ANSWER}, "reference_answers"),
+        ({"rubric": [{"description": "", "points": 1}]}, "rubric"),
+        ({"rubric": [{"description": "Names evaporation", "points": -1}]}, "rubric"),
+        ({"max_points": -1.0}, "max_points"),
+        ({"prompt": ""}, "prompt"),
+    ],
+)
+def test_question_create_refuses_bad_input(course, kwargs, field):
+    arguments = {"course": course, "prompt": SALT, "reference_answers": [SALT_ANSWER], **kwargs}
+    with pytest.raises(ValidationError) as info:
+        services.question_create(**arguments)
+    assert field in errors(info)
+    assert Question.objects.count() == 0
+
+
+def test_question_skills_and_unit_must_belong_to_the_course(course):
+    with pytest.raises(ValidationError) as info:
+        services.question_create(course=course, prompt=SALT, reference_answers=[SALT_ANSWER],
+                                 skills=[factories.SkillFactory(slug="elsewhere")])
+    assert "elsewhere" in errors(info)["skills"][0]
+    with pytest.raises(ValidationError) as info:
+        services.question_create(course=course, prompt=SALT, reference_answers=[SALT_ANSWER],
+                                 unit=factories.UnitFactory())
+    assert "unit" in errors(info)
+
+
+def test_question_update_replaces_only_what_is_given(course):
+    question = services.question_create(
+        course=course, prompt=SALT, reference_answers=[SALT_ANSWER], rubric=[{"description": "Names evaporation",
+                                                                             "points": 1.0}])
+    services.question_update(question=question, max_points=2.0)
+    assert question.reference_answers.count() == 1 and question.rubric_criteria.count() == 1
+    services.question_update(question=question, reference_answers=["Evaporate the water."], rubric=[])
+    question.refresh_from_db()
+    assert question.max_points == 2.0
+    assert [a.text for a in question.reference_answers.all()] == ["Evaporate the water."]
+    assert question.rubric_criteria.count() == 0
+    with pytest.raises(ValidationError):
+        services.question_update(question=question, reference_answers=[])
+
+
+def test_question_delete_removes_its_submissions(course):
+    question = factories.QuestionFactory(course=course)
+    factories.SubmissionFactory(question=question)
+    services.question_delete(question=question)
+    assert not Question.objects.exists() and not Submission.objects.exists()
+
+
+# --- resources -----------------------------------------------------------------------------------
+
+
+def test_resource_needs_body_or_url_and_a_known_kind(course):
+    with pytest.raises(ValidationError) as info:
+        services.resource_create(course=course, title="Variables")
+    assert "body" in errors(info)
+    with pytest.raises(ValidationError) as info:
+        services.resource_create(course=course, title="Variables", body="Text", kind="podcast")
+    assert "kind" in errors(info)
+    resource = services.resource_create(course=course, title="OpenStax", kind="link", url="https://openstax.org/")
+    with pytest.raises(ValidationError):
+        services.resource_update(resource=resource, url="")
+    services.resource_update(resource=resource, body="Variables allow programs to refer to values.", url="")
+    assert Resource.objects.get().url == ""
+
+
+def test_resource_skills_are_set_and_checked(course):
+    skill = factories.SkillFactory(course=course)
+    resource = services.resource_create(course=course, title="Variables", body="Text", skills=[skill])
+    assert list(resource.skills.all()) == [skill]
+    with pytest.raises(ValidationError):
+        services.resource_update(resource=resource, skills=[factories.SkillFactory()])
+    services.resource_update(resource=resource, skills=[])
+    assert resource.skills.count() == 0
+
+
+# --- enrollments ---------------------------------------------------------------------------------
+
+
+def test_enrollment_create_and_delete(course):
+    user = factories.UserFactory()
+    enrollment = services.enrollment_create(user=user, course=course, role="teacher")
+    assert enrollment.role == Enrollment.Role.TEACHER
+    with pytest.raises(ValidationError, match="already enrolled"):
+        services.enrollment_create(user=user, course=course)
+    services.enrollment_delete(enrollment=enrollment)
+    assert not Enrollment.objects.exists()
+
+
+def test_enrollment_role_must_be_known(course):
+    with pytest.raises(ValidationError) as info:
+        services.enrollment_create(user=factories.UserFactory(), course=course, role="owner")
+    assert "role" in errors(info)
+
+
+def test_deletes(course):
+    unit = factories.UnitFactory(course=course)
+    skill = factories.SkillFactory(course=course, unit=unit)
+    resource = factories.ResourceFactory(course=course, unit=unit)
+    services.unit_delete(unit=unit)
+    skill.refresh_from_db()
+    resource.refresh_from_db()
+    assert skill.unit is None and resource.unit is None
+    services.skill_delete(skill=skill)
+    services.resource_delete(resource=resource)
+    services.course_delete(course=course)
+    assert not Resource.objects.exists()
+
+
+def test_reference_answers_may_be_given_as_in_the_course_format(course):
+    question = services.question_create(
+        course=course, prompt=SALT, reference_answers=[{"external_id": "EM_45b-a1", "text": SALT_ANSWER}]
+    )
+    assert list(question.reference_answers.values_list("external_id", "text")) == [("EM_45b-a1", SALT_ANSWER)]

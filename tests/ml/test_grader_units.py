@@ -1,0 +1,119 @@
+"""Pieces of the grader that need no fine-tuning: pairs, masking, loss, splits, calibration, aggregation."""
+
+import math
+
+import pytest
+import torch
+
+from tutor.ml.data.types import GradedAnswer
+from tutor.ml.grading.calibration import calibration_report, fit_temperature, nll
+from tutor.ml.grading.config import LABELS, TrainConfig
+from tutor.ml.grading.dataset import PairCollator, PairExample, choose_references, make_pairs, split_validation
+from tutor.ml.grading.inference import aggregate
+from tutor.ml.grading.train import loss_fn
+
+from .grader_fixture import semeval_train_sample
+
+
+def _item(dataset="semeval", label="correct", refs=("ref one",), answer="answer", score=None, max_score=None, q="q1"):
+    return GradedAnswer(
+        dataset=dataset, subset=dataset, split="train", question_id=q, question="Why?", reference_answers=refs,
+        answer_id=f"{q}.{answer}", answer=answer, label=label, score=score, max_score=max_score,
+    )
+
+
+def test_pairs_mask_classes_the_source_does_not_use():
+    semeval, saf, mohler = make_pairs(
+        [_item(), _item("saf", "partially_correct", score=0.5, max_score=1.0), _item("mohler", "", score=4, max_score=5)],
+        references="first", sep="[SEP]",
+    )
+    assert semeval.allowed == (True, False, True, True) and semeval.label == 0 and semeval.score == 1.0
+    assert saf.allowed == (True, True, False, True) and saf.label == 1 and saf.score == 0.5
+    assert mohler.allowed == (False, False, False, False) and mohler.label == -100 and mohler.score == 0.8
+    assert semeval.text_a == "Why? [SEP] ref one" and semeval.text_b == "answer"
+
+
+def test_loss_ignores_classes_outside_the_source():
+    batch = {
+        "labels": torch.tensor([0]),
+        "allowed": torch.tensor([[True, False, True, True]]),
+        "scores": torch.tensor([float("nan")]),
+    }
+    calm = torch.tensor([[2.0, 0.0, 0.0, 0.0]])
+    huge_partial = torch.tensor([[2.0, 50.0, 0.0, 0.0]])
+    score = torch.tensor([0.5])
+    a = loss_fn(calm, score, batch, weights=None, score_weight=1.0)
+    b = loss_fn(huge_partial, score, batch, weights=None, score_weight=1.0)
+    assert float(a) == pytest.approx(float(b))
+    batch["scores"] = torch.tensor([1.0])
+    assert float(loss_fn(calm, score, batch, weights=None, score_weight=1.0)) == pytest.approx(float(a) + 0.25)
+
+
+def test_reference_choice():
+    item = _item(refs=("the bulbs stay lit", "current flows in a closed path"), answer="a closed path lets current flow")
+    assert choose_references(item, "best_overlap") == ("current flows in a closed path",)
+    assert choose_references(item, "first") == ("the bulbs stay lit",)
+    assert len(make_pairs([item], references="each", sep="|")) == 2
+
+
+def test_aggregate_max_score_and_mean():
+    pairs = [PairExample("a", "b", 0, (True,) * 4, 1.0, 0), PairExample("a2", "b", 0, (True,) * 4, 1.0, 0),
+             PairExample("c", "d", 0, (True,) * 4, 1.0, 1)]
+    logits = torch.tensor([[0.0, 0, 0, 5], [5.0, 0, 0, 0], [0.0, 5, 0, 0]])
+    scores = torch.tensor([0.1, 0.9, 0.5])
+    probs, item_scores, _ = aggregate(pairs, logits, scores, 2, mode="max_score")
+    assert probs[0].argmax() == 0 and item_scores[0] == pytest.approx(0.9)  # the reference it matches best
+    assert probs[1].argmax() == 1
+    probs, item_scores, _ = aggregate(pairs, logits, scores, 2, mode="mean")
+    assert item_scores[0] == pytest.approx(0.5)
+    assert probs[0][0] == pytest.approx(probs[0][3])
+
+
+def test_collator_pads_dynamically_not_to_max_length():
+    from transformers import AutoTokenizer
+
+    tokenizer = AutoTokenizer.from_pretrained(TrainConfig().base_model, local_files_only=True)
+    collate = PairCollator(tokenizer, max_length=128)
+    batch = collate(make_pairs([_item(answer="short"), _item(answer="a bit longer answer here")], references="first",
+                               sep=tokenizer.sep_token))
+    assert batch["input_ids"].shape[1] < 20
+    assert batch["attention_mask"][0].sum() < batch["attention_mask"][1].sum()
+    long = collate(make_pairs([_item(answer="word " * 400)], references="first", sep=tokenizer.sep_token))
+    assert long["input_ids"].shape[1] == 128
+
+
+def test_validation_split_by_question_keeps_questions_apart():
+    items = semeval_train_sample(300, seed=1)
+    train, val = split_validation(items, by="question", fraction=0.2, seed=1)
+    assert val and len(train) + len(val) == len(items)
+    assert not {(i.subset, i.question_id) for i in train} & {(i.subset, i.question_id) for i in val}
+    train_a, val_a = split_validation(items, by="answer", fraction=0.2, seed=1)
+    assert len(val_a) == 60
+
+
+def test_temperature_scaling_lowers_nll_of_overconfident_logits():
+    g = torch.Generator().manual_seed(0)
+    labels = torch.randint(0, 3, (400,), generator=g)
+    true_logits = torch.randn(400, 3, generator=g)
+    true_logits[torch.arange(400), labels] += 1.0
+    overconfident = true_logits * 4
+    t = fit_temperature(overconfident, labels)
+    assert t > 2
+    assert nll(overconfident, labels, t) < nll(overconfident, labels, 1.0)
+    report = calibration_report(overconfident, labels, t)
+    assert report["ece_after"] < report["ece_before"]
+
+
+def test_temperature_respects_masked_classes():
+    labels = torch.tensor([0, 2, 3])
+    logits = torch.tensor([[3.0, 9.0, 0, 0], [0, 9.0, 3.0, 0], [0, 9.0, 0, 3.0]])
+    allowed = torch.tensor([[True, False, True, True]] * 3)
+    assert math.isfinite(fit_temperature(logits, labels, allowed))
+    assert nll(logits, labels, 1.0, allowed) < 0.2
+
+
+def test_train_config_round_trips_through_a_dict():
+    config = TrainConfig(datasets=("semeval",), max_steps=7)
+    again = TrainConfig.from_dict(config.to_dict())
+    assert again == config
+    assert LABELS == ("correct", "partially_correct", "contradictory", "incorrect")

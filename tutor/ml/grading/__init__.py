@@ -1,0 +1,1 @@
+"""The short-answer grader: a fine-tuned cross-encoder, its training, calibration and serving."""

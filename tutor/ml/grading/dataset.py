@@ -1,0 +1,185 @@
+"""From graded answers to model inputs: text pairs, targets, validation split, batches.
+
+Several reference answers (Beetle has up to a dozen per question):
+- training (``train_references``): ``best_overlap`` (default) pairs each answer with the
+  reference it shares most words with. Pairing a correct answer with a reference it does
+  not paraphrase would teach "unrelated text can be correct"; the most similar reference
+  is also the hardest negative for wrong answers. ``each`` uses every reference (more,
+  noisier pairs), ``first`` the first one.
+- prediction (``predict_references``): ``max_score`` (default) scores the answer against
+  every reference and keeps the reference under which the predicted score is highest, as
+  a teacher accepts an answer that matches any reference; ``mean`` averages probabilities
+  and scores over references; ``best_overlap``/``first`` use one pair as in training.
+"""
+
+from __future__ import annotations
+
+import math
+import random
+import re
+from collections import Counter, defaultdict
+from dataclasses import dataclass
+
+import torch
+
+from ..data.types import GradedAnswer
+from .config import DATASET_LABELS, LABEL_SCORE, LABELS
+
+_WORD = re.compile(r"\w+", re.UNICODE)
+
+
+@dataclass(frozen=True)
+class PairExample:
+    text_a: str  # question [SEP] reference answer
+    text_b: str  # student answer
+    label: int  # index into LABELS, -100 when the item has no verdict
+    allowed: tuple[bool, ...]  # verdict classes this item's source uses
+    score: float  # normalised target in [0, 1], NaN when unknown
+    group: int  # index of the GradedAnswer the pair came from
+
+
+def words(text: str) -> set[str]:
+    return set(_WORD.findall(text.lower()))
+
+
+def overlap(answer: str, reference: str) -> float:
+    """Dice overlap of word sets; cheap and good enough to pick the closest reference."""
+    a, r = words(answer), words(reference)
+    if not a or not r:
+        return 0.0
+    return 2 * len(a & r) / (len(a) + len(r))
+
+
+def allowed_labels(dataset: str, label: str = "") -> tuple[str, ...]:
+    """The verdict classes of a source (all four for sources we do not know)."""
+    if dataset in DATASET_LABELS:
+        return DATASET_LABELS[dataset]
+    return LABELS if label else ()
+
+
+def label_mask(labels: tuple[str, ...] | list[str]) -> tuple[bool, ...]:
+    return tuple(name in labels for name in LABELS)
+
+
+def score_target(item: GradedAnswer) -> float:
+    if item.normalised_score is not None:
+        return float(item.normalised_score)
+    if item.label in LABEL_SCORE:
+        return LABEL_SCORE[item.label]
+    return math.nan
+
+
+def choose_references(item: GradedAnswer, mode: str) -> tuple[str, ...]:
+    refs = tuple(r for r in item.reference_answers if r and r.strip()) or ("",)
+    if mode in ("each", "max_score", "mean"):
+        return refs
+    if mode == "first":
+        return refs[:1]
+    if mode == "best_overlap":
+        return (max(refs, key=lambda r: overlap(item.answer, r)),)
+    raise ValueError(f"unknown reference mode {mode!r}")
+
+
+def segment_a(question: str, reference: str, sep: str) -> str:
+    question, reference = (question or "").strip(), (reference or "").strip()
+    if question and reference:
+        return f"{question} {sep} {reference}"
+    return question or reference
+
+
+def make_pairs(items: list[GradedAnswer], *, references: str, sep: str) -> list[PairExample]:
+    pairs = []
+    for index, item in enumerate(items):
+        if item.label and item.label not in LABELS:
+            raise ValueError(f"unknown label {item.label!r} in {item.dataset}/{item.answer_id}")
+        allowed = label_mask(allowed_labels(item.dataset, item.label))
+        label = LABELS.index(item.label) if item.label and allowed[LABELS.index(item.label)] else -100
+        target = score_target(item)
+        for reference in choose_references(item, references):
+            pairs.append(
+                PairExample(segment_a(item.question, reference, sep), item.answer or "", label, allowed, target, index)
+            )
+    return pairs
+
+
+class PairCollator:
+    """Tokenises a batch on the fly, padding only to the longest pair in it."""
+
+    def __init__(self, tokenizer, max_length: int):
+        self.tokenizer = tokenizer
+        self.max_length = max_length
+
+    def __call__(self, batch: list[PairExample]) -> dict[str, torch.Tensor]:
+        encoded = self.tokenizer(
+            [p.text_a for p in batch],
+            [p.text_b for p in batch],
+            padding="longest",
+            truncation="longest_first",
+            max_length=self.max_length,
+            return_tensors="pt",
+        )
+        encoded = dict(encoded)
+        encoded["labels"] = torch.tensor([p.label for p in batch], dtype=torch.long)
+        encoded["allowed"] = torch.tensor([p.allowed for p in batch], dtype=torch.bool)
+        encoded["scores"] = torch.tensor([p.score for p in batch], dtype=torch.float)
+        encoded["groups"] = torch.tensor([p.group for p in batch], dtype=torch.long)
+        return encoded
+
+
+def split_validation(
+    items: list[GradedAnswer], *, by: str = "question", fraction: float = 0.1, seed: int = 13
+) -> tuple[list[GradedAnswer], list[GradedAnswer]]:
+    """Carve a validation split out of training items, per dataset (see TrainConfig)."""
+    if fraction <= 0:
+        return list(items), []
+    rng = random.Random(seed)
+    held: set[int] = set()
+    by_dataset: dict[str, list[int]] = defaultdict(list)
+    for i, item in enumerate(items):
+        by_dataset[item.dataset].append(i)
+    for dataset in sorted(by_dataset):
+        indices = by_dataset[dataset]
+        if by == "question":
+            questions = sorted({(items[i].subset, items[i].question_id) for i in indices})
+            rng.shuffle(questions)
+            chosen = set(questions[: max(1, round(len(questions) * fraction))])
+            held.update(i for i in indices if (items[i].subset, items[i].question_id) in chosen)
+        elif by == "answer":
+            shuffled = list(indices)
+            rng.shuffle(shuffled)
+            held.update(shuffled[: max(1, round(len(shuffled) * fraction))])
+        else:
+            raise ValueError(f"val_by must be 'question' or 'answer', not {by!r}")
+    train = [item for i, item in enumerate(items) if i not in held]
+    val = [item for i, item in enumerate(items) if i in held]
+    return train, val
+
+
+def summarise(items: list[GradedAnswer]) -> dict:
+    """Counts per dataset, subset, split and verdict, for the version's training summary."""
+    summary: dict = {"n": len(items), "datasets": {}}
+    for dataset in sorted({i.dataset for i in items}):
+        subset_items = [i for i in items if i.dataset == dataset]
+        summary["datasets"][dataset] = {
+            "n": len(subset_items),
+            "questions": len({(i.subset, i.question_id) for i in subset_items}),
+            "subsets": dict(sorted(Counter(i.subset for i in subset_items).items())),
+            "splits": dict(sorted(Counter(i.split for i in subset_items).items())),
+            "labels": dict(sorted(Counter(i.label or "(none)" for i in subset_items).items())),
+            "with_score": sum(1 for i in subset_items if i.normalised_score is not None),
+        }
+    return summary
+
+
+def class_weights(items: list[GradedAnswer]) -> torch.Tensor:
+    """Inverse-frequency verdict weights (mean 1 over the classes present)."""
+    counts = Counter(i.label for i in items if i.label in LABELS)
+    weights = torch.zeros(len(LABELS))
+    for k, name in enumerate(LABELS):
+        if counts[name]:
+            weights[k] = 1.0 / counts[name]
+    present = weights > 0
+    if present.any():
+        weights[present] = weights[present] * present.sum() / weights[present].sum()
+    weights[~present] = 1.0
+    return weights

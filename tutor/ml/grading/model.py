@@ -1,0 +1,103 @@
+"""The cross-encoder grader: one Transformer over (question + reference, student answer).
+
+Segment A is ``question [SEP] reference answer``, segment B the student's answer, so
+attention can compare the answer with the reference token by token. Two heads share
+the pooled vector: 4 verdict logits and a normalised score in [0, 1].
+
+A saved model is a directory, loadable with no network:
+    config.json         grader settings (labels, pooling, max_length, temperature, train config)
+    model.safetensors   all weights (encoder + heads)
+    encoder/            the encoder's Hugging Face config and the tokenizer
+"""
+
+from __future__ import annotations
+
+import json
+import os
+from pathlib import Path
+
+import torch
+from safetensors.torch import load_file, save_file
+from torch import nn
+
+from .config import LABELS
+
+os.environ.setdefault("HF_HUB_OFFLINE", "1")
+os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
+
+CONFIG_NAME = "config.json"
+WEIGHTS_NAME = "model.safetensors"
+ENCODER_DIR = "encoder"
+
+
+class CrossEncoderGrader(nn.Module):
+    def __init__(self, encoder: nn.Module, *, pooling: str = "mean", dropout: float = 0.1):
+        super().__init__()
+        if pooling not in ("mean", "cls"):
+            raise ValueError(f"pooling must be 'mean' or 'cls', not {pooling!r}")
+        self.encoder = encoder
+        self.pooling = pooling
+        hidden = encoder.config.hidden_size
+        self.dropout = nn.Dropout(dropout)
+        self.verdict_head = nn.Linear(hidden, len(LABELS))
+        self.score_head = nn.Linear(hidden, 1)
+
+    def pool(self, hidden: torch.Tensor, attention_mask: torch.Tensor) -> torch.Tensor:
+        if self.pooling == "cls":
+            return hidden[:, 0]
+        mask = attention_mask.unsqueeze(-1).to(hidden.dtype)
+        return (hidden * mask).sum(1) / mask.sum(1).clamp(min=1e-6)
+
+    def forward(self, input_ids, attention_mask, token_type_ids=None) -> tuple[torch.Tensor, torch.Tensor]:
+        """Return (verdict logits [B, 4], normalised score in [0, 1] [B])."""
+        kwargs = {"input_ids": input_ids, "attention_mask": attention_mask}
+        if token_type_ids is not None:
+            kwargs["token_type_ids"] = token_type_ids
+        hidden = self.encoder(**kwargs).last_hidden_state
+        pooled = self.dropout(self.pool(hidden, attention_mask))
+        logits = self.verdict_head(pooled)
+        score = torch.sigmoid(self.score_head(pooled).squeeze(-1))
+        return logits, score
+
+
+def build_model(base_model: str | Path, *, pooling: str = "mean", dropout: float = 0.1):
+    """A fresh grader on pretrained encoder weights from a local directory (never the hub)."""
+    from transformers import AutoModel, AutoTokenizer
+
+    encoder = AutoModel.from_pretrained(str(base_model), local_files_only=True)
+    tokenizer = AutoTokenizer.from_pretrained(str(base_model), local_files_only=True)
+    return CrossEncoderGrader(encoder, pooling=pooling, dropout=dropout), tokenizer
+
+
+def save_model(model: CrossEncoderGrader, tokenizer, directory: str | Path, *, config: dict) -> Path:
+    """Write weights, encoder config, tokenizer and ``config`` (grader settings) to ``directory``."""
+    directory = Path(directory)
+    (directory / ENCODER_DIR).mkdir(parents=True, exist_ok=True)
+    model.encoder.config.save_pretrained(directory / ENCODER_DIR)
+    tokenizer.save_pretrained(directory / ENCODER_DIR)
+    state = {k: v.detach().cpu().contiguous() for k, v in model.state_dict().items()}
+    save_file(state, str(directory / WEIGHTS_NAME))
+    full = {"labels": list(LABELS), "pooling": model.pooling, **config}
+    (directory / CONFIG_NAME).write_text(json.dumps(full, indent=2, sort_keys=True))
+    return directory
+
+
+def read_config(directory: str | Path) -> dict:
+    return json.loads((Path(directory) / CONFIG_NAME).read_text())
+
+
+def load_model(directory: str | Path, *, device: str = "cpu"):
+    """Load a saved grader: (model in eval mode, tokenizer, config dict). No download, no base weights."""
+    from transformers import AutoConfig, AutoModel, AutoTokenizer
+
+    directory = Path(directory)
+    config = read_config(directory)
+    if list(config.get("labels", LABELS)) != list(LABELS):
+        raise ValueError(f"{directory} was saved with labels {config['labels']}, expected {list(LABELS)}")
+    encoder_config = AutoConfig.from_pretrained(str(directory / ENCODER_DIR), local_files_only=True)
+    encoder = AutoModel.from_config(encoder_config)
+    model = CrossEncoderGrader(encoder, pooling=config.get("pooling", "mean"))
+    state = load_file(str(directory / WEIGHTS_NAME))
+    model.load_state_dict(state)
+    tokenizer = AutoTokenizer.from_pretrained(str(directory / ENCODER_DIR), local_files_only=True)
+    return model.to(device).eval(), tokenizer, config

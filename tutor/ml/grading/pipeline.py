@@ -1,0 +1,34 @@
+"""End-to-end training run in plain Python: data -> validation split -> train -> version directory.
+
+``manage.py train_grader`` is a thin wrapper around ``run_training``; the same call works
+from a notebook or a script.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import torch
+
+from .config import TrainConfig
+from .dataset import split_validation
+from .sources import cap_per_dataset, load_training_items
+from .train import CHECKPOINT, TrainResult, train
+
+
+def run_training(config: TrainConfig, *, data_dir: str | Path, progress: bool = True) -> TrainResult:
+    items = load_training_items(config.datasets, data_dir)
+    items = cap_per_dataset(items, config.max_train_items, config.seed)
+    train_items, val_items = split_validation(items, by=config.val_by, fraction=config.val_fraction, seed=config.seed)
+    return train(config, train_items, val_items, progress=progress)
+
+
+def resume_config(output_dir: str | Path, **overrides) -> TrainConfig:
+    """The config of an interrupted run (from its checkpoint), with ``overrides`` applied."""
+    checkpoint = Path(output_dir) / CHECKPOINT
+    if not checkpoint.exists():
+        raise FileNotFoundError(f"no {CHECKPOINT} in {output_dir}: nothing to resume")
+    saved = torch.load(checkpoint, map_location="cpu", weights_only=False)["config"]
+    saved.update({k: v for k, v in overrides.items() if v is not None})
+    saved["output_dir"] = str(output_dir)
+    return TrainConfig.from_dict(saved)

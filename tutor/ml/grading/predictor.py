@@ -1,0 +1,115 @@
+"""Serving: a grader loaded once per process, batched with dynamic padding, optionally int8.
+
+    predictor = get_predictor("var/models/grader/<version>")
+    predictor.predict([GradedAnswer(...), ...])  # -> [Prediction, ...]
+
+For a new question in the product, build ``GradedAnswer(dataset="", ...)`` with its
+reference answers: all four verdicts are then allowed. Pass ``allowed_labels`` (or the
+item's ``dataset`` name) to restrict verdicts to a source's label set, as evaluation on
+3-way SemEval data must.
+"""
+
+from __future__ import annotations
+
+import threading
+import warnings
+from dataclasses import dataclass
+from pathlib import Path
+
+import torch
+
+from ..data.types import GradedAnswer
+from .config import LABELS, ServeConfig
+from .dataset import PairExample, label_mask, make_pairs
+from .inference import aggregate, forward_pairs
+from .model import load_model
+
+
+@dataclass(frozen=True)
+class Prediction:
+    verdict: str
+    probabilities: dict[str, float]  # calibrated, over the allowed verdicts (others 0)
+    score: float  # normalised score in [0, 1]; multiply by the question's points
+    confidence: float  # calibrated probability of the verdict
+
+    def points(self, max_points: float) -> float:
+        return round(self.score * max_points, 2)
+
+
+class GraderPredictor:
+    def __init__(self, config: ServeConfig):
+        if config.num_threads:
+            torch.set_num_threads(config.num_threads)
+        self.config = config
+        self.model_dir = Path(config.model_dir)
+        model, self.tokenizer, self.model_config = load_model(self.model_dir, device=config.device)
+        if config.int8:
+            if config.device != "cpu":
+                raise ValueError("int8 dynamic quantisation runs on CPU only")
+            with warnings.catch_warnings():
+                # torch.ao dynamic quantisation still works in torch 2.13 but warns of its move to torchao.
+                warnings.simplefilter("ignore", DeprecationWarning)
+                warnings.simplefilter("ignore", UserWarning)
+                model = torch.ao.quantization.quantize_dynamic(model, {torch.nn.Linear}, dtype=torch.qint8)
+        self.model = model.eval()
+        self.temperature = float(self.model_config.get("temperature", 1.0))
+        self.max_length = config.max_length or int(self.model_config.get("max_length", 256))
+        self.references = config.predict_references or self.model_config.get("predict_references", "max_score")
+        self.version = self.model_dir.name
+
+    @torch.no_grad()
+    def predict(
+        self, items: list[GradedAnswer], *, allowed_labels: tuple[str, ...] | None = None
+    ) -> list[Prediction]:
+        if not items:
+            return []
+        pairs = make_pairs(items, references=self.references, sep=self.tokenizer.sep_token)
+        if allowed_labels is not None:
+            mask = label_mask(allowed_labels)
+            pairs = [PairExample(p.text_a, p.text_b, p.label, mask, p.score, p.group) for p in pairs]
+        logits, scores = forward_pairs(
+            self.model, self.tokenizer, pairs,
+            batch_size=self.config.batch_size, max_length=self.max_length, device=self.config.device,
+        )
+        probs, item_scores, _ = aggregate(
+            pairs, logits, scores, len(items), mode=self.references, temperature=self.temperature
+        )
+        results = []
+        for k in range(len(items)):
+            p = probs[k]
+            best = int(p.argmax())
+            results.append(
+                Prediction(
+                    verdict=LABELS[best],
+                    probabilities={name: float(p[j]) for j, name in enumerate(LABELS)},
+                    score=float(item_scores[k].clamp(0, 1)),
+                    confidence=float(p[best]),
+                )
+            )
+        return results
+
+    def grade(self, *, question: str, reference_answers: list[str] | tuple[str, ...], answer: str) -> Prediction:
+        """One answer to a question of the product (all four verdicts allowed)."""
+        item = GradedAnswer(
+            dataset="", subset="", split="", question_id="", question=question,
+            reference_answers=tuple(reference_answers), answer_id="", answer=answer,
+        )
+        return self.predict([item], allowed_labels=LABELS)[0]
+
+
+_CACHE: dict[tuple, GraderPredictor] = {}
+_LOCK = threading.Lock()
+
+
+def get_predictor(model_dir: str | Path, *, int8: bool = False, **options) -> GraderPredictor:
+    """The process-wide predictor for a model directory (loaded on first use, then reused)."""
+    key = (str(Path(model_dir).resolve()), int8, tuple(sorted(options.items())))
+    with _LOCK:
+        if key not in _CACHE:
+            _CACHE[key] = GraderPredictor(ServeConfig(model_dir=model_dir, int8=int8, **options))
+        return _CACHE[key]
+
+
+def clear_cache() -> None:
+    with _LOCK:
+        _CACHE.clear()
