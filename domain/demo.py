@@ -1,6 +1,6 @@
 """The four demo courses: built from the real data sets, loaded into the database.
 
-``build_demo_data`` (run once by a maintainer, with ``/work/shared/data`` present) turns the
+``build_demo_data`` (run once by a maintainer, with ``../shared/data`` present) turns the
 published datasets into the compact files committed under ``data/``; ``load_demo`` (run by
 ``make run`` on any machine) imports those files. Loading is idempotent: courses are matched
 by slug (``import_course`` updates in place), people by username, historical answers by
@@ -122,9 +122,17 @@ OPENSTAX_ATTRIBUTION = (
 _NOT_A_SKILL = re.compile(r"^(introduction|chapter summary|chapter review|preface)$", re.IGNORECASE)
 
 
+def _definition_question(term: str, sentence: str) -> str:
+    if re.search(rf"{re.escape(term)}\s+stands for", sentence):
+        return f"What does {term} stand for, and what does it describe?"
+    return f"In your own words, what is meant by \u201c{term}\u201d?"
+
+
 def build_intro_python(book_dir: Path) -> dict:
+    """The book as a course. Its exercises are not in the release, so the questions are built from
+    the book's own definitions of key terms: the defining sentence is the reference answer."""
     book = openstax.read_book(book_dir)
-    units, skills, resources = [], [], []
+    units, skills, resources, questions = [], [], [], []
     previous_skill: str | None = None
     for chapter in book.chapters:
         unit_id = f"ch{chapter.number}" if chapter.number else None
@@ -152,6 +160,20 @@ def build_intro_python(book_dir: Path) -> dict:
             elif unit_id and module.title.lower().startswith("chapter summary"):
                 module_skills = list(chapter_skills)
             title = f"{section_number} {module.title}".strip() if position > 1 else module.title
+            if unit_id and module_skills and not module.title.lower().startswith("chapter summary"):
+                for n, (term, sentence) in enumerate(module.definitions[:2], start=1):
+                    questions.append(
+                        {
+                            "external_id": f"{module.id}-def{n}",
+                            "unit": unit_id,
+                            "order": len(questions) + 1,
+                            "prompt": _definition_question(term, sentence),
+                            "max_points": 1.0,
+                            "skills": module_skills,
+                            "reference_answers": [{"external_id": f"{module.id}-def{n}-a1", "text": sentence}],
+                            "rubric": [],
+                        }
+                    )
             resources.append(
                 {
                     "external_id": module.id,
@@ -171,7 +193,8 @@ def build_intro_python(book_dir: Path) -> dict:
         "title": OPENSTAX_TITLE,
         "description": (
             "An introductory Python course built from the OpenStax textbook: one unit per chapter, "
-            "one reading per book section, one skill per section in the book's order."
+            "one reading per book section, one skill per section in the book's order, and short-answer "
+            "questions on the key terms the book defines."
         ),
         "source": (
             "OpenStax, Introduction to Python Programming (2024), CNXML source of the book "
@@ -181,7 +204,7 @@ def build_intro_python(book_dir: Path) -> dict:
         "licence": "CC BY 4.0",
         "attribution": OPENSTAX_ATTRIBUTION,
     }
-    return _document(course, units, skills, [], resources)
+    return _document(course, units, skills, questions, resources)
 
 
 # --------------------------------------------------------------- physical-science (SemEval-2013)

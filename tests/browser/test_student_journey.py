@@ -6,13 +6,13 @@ from pathlib import Path
 
 import pytest
 
+from domain import course_io
 from student_model import services as submission_services
 from student_model.models import Submission
 from tests import factories
 
 CHROMIUM = Path("/usr/bin/chromium")
-BOOK = Path("/work/shared/data/content/openstax-intro-python/book_plain.jsonl")
-FIXTURE = Path(__file__).with_name("openstax_m00011.json")  # copied from BOOK; provenance inside
+DEMO_COURSE = Path(__file__).resolve().parents[2] / "data" / "demo" / "intro-python.course.json.gz"
 CHROMIUM_ARGS = [
     "--headless",
     "--no-sandbox",
@@ -31,45 +31,15 @@ pytestmark = [
 sync_api = pytest.importorskip("playwright.sync_api", reason="the playwright Python package is not installed")
 
 
-def first_paragraph(text: str) -> str:
-    """The module's first prose paragraph: its first line of 100+ characters that ends a sentence."""
-    return next(line for line in text.split("\n") if len(line) >= 100 and line.rstrip().endswith("."))
-
-
-def load_reading() -> dict:
-    """m00011 ('The Python shell'): the paragraph from the real book when it is here, else from the copy."""
-    content = json.loads(FIXTURE.read_text(encoding="utf-8"))
-    if BOOK.exists():
-        with BOOK.open(encoding="utf-8") as lines:
-            record = next(r for r in map(json.loads, lines) if r["module"] == content["module"])
-        content["title"] = record["title"]
-        content["paragraph"] = first_paragraph(record["text"])
-    return content
-
-
 @pytest.fixture
 def python_course():
-    reading = load_reading()
-    course = factories.CourseFactory(
-        slug="intro-python",
-        title="Introduction to Python Programming",
-        description="Statements, expressions and the Python shell.",
-        source=reading["source"],
-        source_url=reading["source_url"],
-        licence=reading["licence"],
-        attribution="Adapted from OpenStax, Introduction to Python Programming (Rice University).",
-    )
-    unit = factories.UnitFactory(course=course, order=1, title="Statements")
-    resource = factories.ResourceFactory(
-        course=course, unit=unit, order=1, title=reading["title"], body=reading["paragraph"],
-        external_id=reading["module"], source=reading["source"], licence=reading["licence"],
-    )
-    question = factories.QuestionFactory(
-        course=course, unit=unit, prompt=reading["question"]["prompt"], reference=reading["question"]["reference"]
-    )
+    """The real demo course, imported from the file ``make run`` loads."""
+    course = course_io.import_course(document=course_io.load_document(DEMO_COURSE))
     student = factories.UserFactory(username="ada")
     factories.EnrollmentFactory(user=student, course=course, role="student")
-    return {"course": course, "resource": resource, "question": question, "student": student, "reading": reading}
+    resource = course.resources.get(external_id="m00011")  # "The Python shell"
+    question = course.questions.get(external_id="m00011-def1")  # "What does REPL stand for ...?"
+    return {"course": course, "resource": resource, "question": question, "student": student}
 
 
 @pytest.fixture
@@ -108,7 +78,7 @@ def screenshot(page, name: str) -> None:
 
 def test_student_reads_answers_and_sees_the_submission(live_server, python_course, queued, page):
     expect = sync_api.expect
-    course, question, reading = python_course["course"], python_course["question"], python_course["reading"]
+    course, resource, question = python_course["course"], python_course["resource"], python_course["question"]
 
     # The websocket for live status is stood in for by Playwright, so the test can push an update.
     sockets = []
@@ -129,22 +99,22 @@ def test_student_reads_answers_and_sees_the_submission(live_server, python_cours
     expect(page.get_by_text(course.attribution)).to_be_visible()
     screenshot(page, "tutor_course_page.png")
 
-    page.get_by_role("link", name=reading["title"]).click()
-    expect(page.get_by_role("heading", name=reading["title"])).to_be_visible()
-    expect(page.get_by_text(reading["paragraph"])).to_be_visible()
+    page.get_by_role("link", name=resource.title, exact=True).click()
+    expect(page.get_by_role("heading", name=resource.title)).to_be_visible()
+    expect(page.get_by_text("stands for \"read-eval-print loop", exact=False)).to_be_visible()
     screenshot(page, "tutor_resource_page.png")
 
     page.get_by_role("navigation", name="Breadcrumb").get_by_role("link", name=course.title).click()
     page.get_by_role("link", name=question.prompt).click()
     expect(page.get_by_text(question.prompt)).to_be_visible()
-    expect(page.get_by_text(reading["question"]["reference"])).to_have_count(0)
+    expect(page.get_by_text(question.reference_answers.get().text)).to_have_count(0)
 
     # An empty answer is refused with the service's message and nothing is stored.
     page.get_by_role("button", name="Submit answer").click()
     expect(page.get_by_text("The answer is empty")).to_be_visible()
     assert not Submission.objects.exists()
 
-    answer = "The up arrow brings back the previous line I typed and the down arrow the next one."
+    answer = "It means read, evaluate, print, loop: the shell keeps reading and running what you type."
     page.get_by_role("textbox", name="Your answer").fill(answer)
     page.get_by_role("button", name="Submit answer").click()
 
@@ -160,11 +130,11 @@ def test_student_reads_answers_and_sees_the_submission(live_server, python_cours
     # A grade arrives: the page updates that submission in place, without reloading.
     page.evaluate("window.__sameDocument = true")
     Submission.objects.filter(pk=submission.pk).update(status=Submission.Status.GRADED)
-    factories.GradeFactory(submission=submission, score=1.0, verdict="correct", feedback="Exactly: the shell keeps a history.")
+    factories.GradeFactory(submission=submission, score=1.0, verdict="correct", feedback="Right: the shell repeats read, eval, print.")
     assert sockets, "the page did not open the submissions websocket"
     sockets[-1].send(json.dumps({"submission_id": submission.pk, "status": "graded"}))
     expect(item.locator("[data-status]")).to_have_text("Graded")
-    expect(page.get_by_text("Exactly: the shell keeps a history.")).to_be_visible()
+    expect(page.get_by_text("Right: the shell repeats read, eval, print.")).to_be_visible()
     assert page.evaluate("window.__sameDocument") is True
     screenshot(page, "tutor_question_page_graded.png")
 

@@ -7,10 +7,10 @@ import pytest
 
 from tutor.ml.data import asag, openstax
 
-SHARED = Path("/work/shared/data")
+from tests.paths import SHARED_DATA as SHARED
 ASAG = SHARED / "asag"
 pytestmark = pytest.mark.skipif(
-    not SHARED.is_dir(), reason="the original datasets (/work/shared/data) are not on this machine"
+    not SHARED.is_dir(), reason="the original datasets (../shared/data) are not on this machine"
 )
 
 

@@ -8,7 +8,7 @@ from domain.demo import DATA_DIR, build_demo_data
 
 
 class Command(BaseCommand):
-    help = "Rebuild the committed files under data/ from the original datasets (e.g. /work/shared/data)."
+    help = "Rebuild the committed files under data/ from the original datasets (e.g. ../shared/data)."
 
     def add_arguments(self, parser):
         parser.add_argument("--shared", required=True, help="Folder holding asag/ and content/ (the originals).")

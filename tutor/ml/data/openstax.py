@@ -37,6 +37,8 @@ class Module:
     markdown: str
     sections: list[Section] = field(default_factory=list)
     objectives: list[str] = field(default_factory=list)
+    # (term, sentence) pairs where the book defines a key term, e.g. ("REPL", "REPL stands for ...").
+    definitions: list[tuple[str, str]] = field(default_factory=list)
 
 
 @dataclass
@@ -404,7 +406,47 @@ def read_module(path: str | Path) -> Module:
     blocks = renderer.blocks(content, level=2) if content is not None else []
     markdown = "\n\n".join(b.strip("\n") for b in blocks if b.strip()) + "\n"
     markdown = re.sub(r"\n{3,}", "\n\n", markdown)
-    return Module(id=module_id, title=title, markdown=markdown, sections=renderer.sections, objectives=renderer.objectives)
+    return Module(
+        id=module_id,
+        title=title,
+        markdown=markdown,
+        sections=renderer.sections,
+        objectives=renderer.objectives,
+        definitions=definitions(markdown),
+    )
+
+
+_SENTENCE_END = re.compile(r"(?<=[.!?])\s+(?=[A-Z*`])")
+_DEFINING = r"\s*(?:\([^)]*\)\s*)?(?:is|are|stands for|refers to|means)\b"
+
+
+def definitions(markdown: str) -> list[tuple[str, str]]:
+    """Sentences in which the book defines a bold key term: "A **variable** is a name ...".
+
+    Only prose paragraphs are read (not code, lists, tables or headings), and a sentence
+    counts when the bold term is followed by a defining verb.
+    """
+    found: list[tuple[str, str]] = []
+    seen: set[str] = set()
+    in_code = False
+    for block in markdown.split("\n\n"):
+        if block.startswith("```"):
+            in_code = not block.rstrip().endswith("```") or block.strip() == "```"
+            continue
+        if in_code or block.startswith(("#", "-", "|", ">", "1.")):
+            continue
+        for sentence in _SENTENCE_END.split(block.replace("\n", " ")):
+            for match in re.finditer(r"\*\*([^*]{2,40})\*\*", sentence):
+                term = match.group(1).strip()
+                rest = sentence[match.end():]
+                if term.lower() in seen or not re.match(_DEFINING, rest):
+                    continue
+                plain = re.sub(r"\*\*([^*]+)\*\*", r"\1", sentence).strip().rstrip(":,;")
+                plain = plain if plain.endswith((".", "!", "?")) else plain + "."
+                if 30 <= len(plain) <= 400:
+                    found.append((term, plain))
+                    seen.add(term.lower())
+    return found
 
 
 def read_book(root: str | Path) -> Book:

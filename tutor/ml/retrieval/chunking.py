@@ -25,6 +25,7 @@ class Document:
     external_id: str
     title: str
     markdown: str
+    resource_id: int | None = None  # the database row, when there is one
 
 
 @dataclass(frozen=True)
@@ -35,6 +36,7 @@ class Passage:
     anchor: str  # slug of that heading, for a link ``#anchor`` to the section
     sentences: tuple[str, ...]
     position: int = 0  # order of the passage in its resource
+    resource_id: int | None = None
     extra: dict = field(default_factory=dict, hash=False, compare=False)
 
     @property
@@ -65,7 +67,16 @@ def clean_inline(text: str) -> str:
 
 
 def split_sentences(text: str) -> list[str]:
-    return [s.strip() for s in _SENTENCE_END.split(text) if s and s.strip()]
+    """Sentences of a paragraph; inline code spans are never split."""
+    spans: list[str] = []
+
+    def hide(match: re.Match) -> str:
+        spans.append(match.group(0))
+        return f"\x00{len(spans) - 1}\x00"
+
+    hidden = re.sub(r"(`+).+?\1", hide, text)
+    sentences = [s.strip() for s in _SENTENCE_END.split(hidden) if s and s.strip()]
+    return [re.sub(r"\x00(\d+)\x00", lambda m: spans[int(m.group(1))], s) for s in sentences]
 
 
 def split_sections(markdown: str) -> list[tuple[str, list[str]]]:
@@ -165,6 +176,7 @@ def chunk_document(doc: Document, *, size: int = 4, overlap: int = 1) -> list[Pa
                     anchor=anchor,
                     sentences=tuple(group),
                     position=len(passages),
+                    resource_id=doc.resource_id,
                 )
             )
     return passages

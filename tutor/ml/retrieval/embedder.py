@@ -28,6 +28,7 @@ class Embedder:
         from transformers import AutoModel, AutoTokenizer
 
         self.path = Path(path) if path else pretrained_path()
+        self.key = str(self.path)  # names the weights, for caches of vectors
         self.tokenizer = AutoTokenizer.from_pretrained(self.path)
         self.model = AutoModel.from_pretrained(self.path).eval()
         self.max_length = max_length

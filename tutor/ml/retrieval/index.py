@@ -2,6 +2,7 @@
 
 import hashlib
 from dataclasses import dataclass
+from pathlib import Path
 
 import numpy as np
 from sklearn.feature_extraction.text import TfidfVectorizer
@@ -11,13 +12,37 @@ from .embedder import Embedder
 
 
 class EmbeddingCache:
-    """Vectors by text hash, so rebuilding an index after one resource changed re-embeds only it."""
+    """Vectors by (weights, text hash), so rebuilding an index after one resource changed
+    re-embeds only that resource's passages. ``save``/``load`` keep it across processes."""
 
     def __init__(self) -> None:
         self._vectors: dict[tuple[str, str], np.ndarray] = {}
 
+    def __len__(self) -> int:
+        return len(self._vectors)
+
+    def save(self, path: str | Path) -> None:
+        path = Path(path)
+        path.parent.mkdir(parents=True, exist_ok=True)
+        keys = list(self._vectors)
+        vectors = np.stack([self._vectors[k] for k in keys]) if keys else np.zeros((0, 0), np.float32)
+        tmp = path.with_name(path.name + ".tmp.npz")
+        np.savez(tmp, keys=np.array(["\t".join(k) for k in keys]), vectors=vectors)
+        tmp.replace(path)
+
+    @classmethod
+    def load(cls, path: str | Path) -> "EmbeddingCache":
+        cache = cls()
+        path = Path(path)
+        if path.exists():
+            with np.load(path) as data:
+                for key, vector in zip(data["keys"], data["vectors"]):
+                    weights, digest = str(key).rsplit("\t", 1)
+                    cache._vectors[(weights, digest)] = vector
+        return cache
+
     def encode(self, embedder: Embedder, texts: list[str]) -> np.ndarray:
-        key = str(embedder.path)
+        key = embedder.key
         hashes = [hashlib.sha1(t.encode()).hexdigest() for t in texts]
         missing = sorted({h: t for h, t in zip(hashes, texts) if (key, h) not in self._vectors}.items())
         if missing:

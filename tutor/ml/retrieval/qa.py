@@ -15,9 +15,11 @@ class Citation:
     section: str
     anchor: str
     score: float
+    resource_id: int | None = None
 
     def as_dict(self) -> dict:
         return {
+            "resource_id": self.resource_id,
             "external_id": self.external_id,
             "title": self.title,
             "section": self.section,
@@ -99,7 +101,7 @@ class QAEngine:
         for hit in hits:
             p = hit.passage
             if p.external_id not in seen:
-                seen[p.external_id] = Citation(p.external_id, p.title, p.section, p.anchor, hit.score)
+                seen[p.external_id] = Citation(p.external_id, p.title, p.section, p.anchor, hit.score, p.resource_id)
         return list(seen.values())[: self.max_citations]
 
     def _pick_sentences(self, sims: np.ndarray) -> list[int]:

@@ -24,6 +24,7 @@ from __future__ import annotations
 
 import copy
 import json
+import math
 import time
 from dataclasses import asdict, dataclass
 from pathlib import Path
@@ -100,12 +101,13 @@ class _Net(nn.Module):
         nn.init.zeros_(self.difficulty.weight)
         self.encoder = nn.ModuleList(_Block(d, cfg.n_heads, cfg.dropout) for _ in range(cfg.n_encoder_layers))
         self.retriever = _Block(d, cfg.n_heads, cfg.dropout)
+        self.features = nn.Linear(N_FEATURES, d)
         self.out = nn.Sequential(
-            nn.Linear(2 * d, d), nn.GELU(), nn.Dropout(cfg.dropout), nn.Linear(d, 1)
+            nn.Linear(3 * d, d), nn.GELU(), nn.Dropout(cfg.dropout), nn.Linear(d, 1)
         )
 
-    def forward(self, q, prev_q, prev_inter):
-        """q, prev_q, prev_inter: (batch, n) int tensors; returns logits (batch, n)."""
+    def forward(self, q, prev_q, prev_inter, feats):
+        """q, prev_q, prev_inter: (batch, n) int tensors; feats (batch, n, N_FEATURES); returns logits."""
         n = q.shape[1]
         pos = torch.arange(n, device=q.device)
         dist = (pos.view(-1, 1) - pos.view(1, -1)).clamp(min=0).float()
@@ -115,7 +117,44 @@ class _Net(nn.Module):
         for block in self.encoder:
             y = block(y, y, y, dist, causal)
         x = self.retriever(qe, self.question(prev_q), y, dist, causal)
-        return self.out(torch.cat([x, qe], dim=-1)).squeeze(-1) + self.difficulty(q).squeeze(-1)
+        return self.out(torch.cat([x, qe, self.features(feats)], dim=-1)).squeeze(-1) + self.difficulty(q).squeeze(-1)
+
+
+N_FEATURES = 6
+
+
+def history_features(skills: np.ndarray, correct: np.ndarray) -> np.ndarray:
+    """Count features of the whole past (PFA-like), strictly before each attempt.
+
+    Per attempt t: log1p of earlier right / wrong answers on the same skill, the outcome of the
+    last attempt on that skill (+1 right, -1 wrong, 0 none), log1p of the gap in attempts since
+    it, log1p of all earlier attempts, and the smoothed earlier success rate. They reach beyond
+    the attention window, which only sees the last ``max_len`` attempts.
+    """
+    n = len(skills)
+    out = np.zeros((n, N_FEATURES), dtype=np.float32)
+    right: dict[int, int] = {}
+    wrong: dict[int, int] = {}
+    last: dict[int, tuple[int, int]] = {}
+    total_right = 0
+    for t, (k, c) in enumerate(zip(skills.tolist(), correct.tolist())):
+        r, w = right.get(k, 0), wrong.get(k, 0)
+        lt = last.get(k)
+        out[t] = (
+            math.log1p(r),
+            math.log1p(w),
+            0 if lt is None else (1 if lt[1] else -1),
+            0 if lt is None else math.log1p(t - lt[0]),
+            math.log1p(t),
+            (total_right + 1.4) / (t + 2),
+        )
+        if c:
+            right[k] = r + 1
+            total_right += 1
+        else:
+            wrong[k] = w + 1
+        last[k] = (t, c)
+    return out
 
 
 def _windows(length: int, max_len: int, *, train: bool) -> list[tuple[int, int, int]]:
@@ -161,7 +200,7 @@ class TransformerTracer(Tracer):
         prev_i = np.empty_like(q)
         prev_i[0] = 2 * n_ids
         prev_i[1:] = q[:-1] * 2 + c[:-1]
-        return q, prev_q, prev_i
+        return q, prev_q, prev_i, history_features(seq.skills, seq.correct)
 
     def _items(self, sequences, *, train: bool):
         """One item per window: (seq index, start, end, first scored) plus encoded arrays."""
@@ -203,8 +242,12 @@ class TransformerTracer(Tracer):
                 arrays[a, r, :m] = encoded[i][a][start:end]
             arrays[3, r, :m] = sequences[i].correct[start:end]
             mask[r, first - start : m] = True
+        feats = np.zeros((len(batch), n, N_FEATURES), dtype=np.float32)
+        for r, j in enumerate(batch):
+            i, start, end, _ = items[j]
+            feats[r, : end - start] = encoded[i][3][start:end]
         t = torch.from_numpy(arrays)
-        return t[0], t[1], t[2], t[3].float(), torch.from_numpy(mask)
+        return t[0], t[1], t[2], torch.from_numpy(feats), t[3].float(), torch.from_numpy(mask)
 
     # ---- training -----------------------------------------------------------------
     def fit(self, train: list[StudentSequence], valid: list[StudentSequence] | None = None) -> TransformerTracer:
@@ -223,8 +266,8 @@ class TransformerTracer(Tracer):
             self.net.train()
             total, count = 0.0, 0
             for batch in self._batches(items, rng):
-                q, pq, pi, y, mask = self._tensors(batch, items, encoded, train)
-                logits = self.net(q, pq, pi)
+                q, pq, pi, f, y, mask = self._tensors(batch, items, encoded, train)
+                logits = self.net(q, pq, pi, f)
                 loss = F.binary_cross_entropy_with_logits(logits[mask], y[mask])
                 opt.zero_grad()
                 loss.backward()
@@ -259,8 +302,8 @@ class TransformerTracer(Tracer):
         encoded, items = self._items(sequences, train=False)
         out = [np.full(len(s), np.nan) for s in sequences]
         for batch in self._batches(items, None):
-            q, pq, pi, _, mask = self._tensors(batch, items, encoded, sequences)
-            probs = torch.sigmoid(self.net(q, pq, pi)).numpy()
+            q, pq, pi, f, _, _ = self._tensors(batch, items, encoded, sequences)
+            probs = torch.sigmoid(self.net(q, pq, pi, f)).numpy()
             for r, j in enumerate(batch):
                 i, start, end, first = items[j]
                 out[i][first:end] = probs[r, first - start : end - start]

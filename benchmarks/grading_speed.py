@@ -1,0 +1,117 @@
+"""Speed of the grader on this machine: answers/s batched and single-answer latency, fp32 vs int8,
+plus training steps/s at batch 16 for the cross-encoder input layout.
+
+    .venv/bin/python benchmarks/grading_speed.py [--model-dir DIR] [--threads 2] [--n 256]
+
+Uses the newest trained version under MODEL_DIR/grader (TUTOR_MODEL_DIR, default var/models);
+with none, a fresh untrained copy of MiniLM (``"untrained": true`` in the output: speed only,
+its verdicts mean nothing). Inputs are real SemEval unseen-answers items. Prints one JSON object.
+"""
+
+import argparse
+import json
+import os
+import statistics
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+sys.path.insert(0, str(ROOT / "benchmarks"))
+os.environ.setdefault("HF_HUB_OFFLINE", "1")
+
+import torch  # noqa: E402
+
+from _grading_data import load_split  # noqa: E402
+from tutor.ml import registry  # noqa: E402
+from tutor.ml.grading.config import TrainConfig  # noqa: E402
+from tutor.ml.grading.model import build_model, save_model  # noqa: E402
+from tutor.ml.grading.predictor import GraderPredictor, ServeConfig  # noqa: E402
+
+
+def pick_model(model_dir: str | None, tmp: str) -> tuple[Path, bool]:
+    if model_dir:
+        return Path(model_dir), False
+    root = os.environ.get("TUTOR_MODEL_DIR", str(ROOT / "var" / "models"))
+    latest = registry.latest_version(root, "grader")
+    if latest is not None:
+        return latest.path, False
+    model, tokenizer = build_model(TrainConfig().base_model)
+    path = Path(tmp) / "untrained"
+    save_model(model, tokenizer, path, config={"max_length": 256, "predict_references": "max_score", "temperature": 1.0})
+    return path, True
+
+
+def measure(predictor, items, singles: int) -> dict:
+    predictor.predict(items[:8])  # warm-up
+    start = time.perf_counter()
+    predictor.predict(items)
+    batched = time.perf_counter() - start
+    latencies = []
+    for item in items[:singles]:
+        t = time.perf_counter()
+        predictor.predict([item])
+        latencies.append((time.perf_counter() - t) * 1000)
+    latencies.sort()
+    return {
+        "answers_per_s_batched": round(len(items) / batched, 1),
+        "single_latency_ms_p50": round(statistics.median(latencies), 2),
+        "single_latency_ms_p95": round(latencies[int(0.95 * (len(latencies) - 1))], 2),
+    }
+
+
+def train_speed(items, steps: int, batch_size: int, max_length: int) -> dict:
+    from tutor.ml.grading.dataset import PairCollator, make_pairs
+    from tutor.ml.grading.train import loss_fn
+
+    model, tokenizer = build_model(TrainConfig().base_model)
+    model.train()
+    pairs = make_pairs(items, references="best_overlap", sep=tokenizer.sep_token)
+    collate = PairCollator(tokenizer, max_length)
+    optimizer = torch.optim.AdamW(model.parameters(), lr=1e-5)
+    times = []
+    for step in range(steps + 1):
+        batch = collate(pairs[step * batch_size : (step + 1) * batch_size])
+        t = time.perf_counter()
+        logits, scores = model(**{k: batch[k] for k in ("input_ids", "attention_mask", "token_type_ids") if k in batch})
+        loss = loss_fn(logits, scores, batch, weights=None, score_weight=1.0)
+        optimizer.zero_grad()
+        loss.backward()
+        optimizer.step()
+        if step:  # the first step warms up
+            times.append(time.perf_counter() - t)
+    return {"batch_size": batch_size, "steps": steps, "steps_per_s": round(len(times) / sum(times), 3),
+            "max_length": max_length}
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--model-dir")
+    parser.add_argument("--threads", type=int, default=2)
+    parser.add_argument("--n", type=int, default=256, help="answers in the batched run")
+    parser.add_argument("--singles", type=int, default=60, help="answers timed one at a time")
+    parser.add_argument("--batch-size", type=int, default=32)
+    parser.add_argument("--train-steps", type=int, default=5, help="0 skips the training-speed probe")
+    args = parser.parse_args()
+    torch.set_num_threads(args.threads)
+    items = load_split("sciEntsBank_unseen_answers")[: args.n]
+    with tempfile.TemporaryDirectory() as tmp:
+        path, untrained = pick_model(args.model_dir, tmp)
+        result = {
+            "model": str(path), "untrained": untrained, "threads": args.threads, "n": len(items),
+            "batch_size": args.batch_size, "device": "cpu", "torch": torch.__version__,
+        }
+        if untrained:
+            result["note"] = "no trained grader version found: timing a fresh untrained MiniLM cross-encoder"
+        for name, int8 in (("fp32", False), ("int8", True)):
+            predictor = GraderPredictor(ServeConfig(model_dir=path, int8=int8, batch_size=args.batch_size))
+            result[name] = measure(predictor, items, args.singles)
+        if args.train_steps:
+            result["training"] = train_speed(load_split("beetle_unseen_answers"), args.train_steps, 16, 256)
+    print(json.dumps(result, indent=2))
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,40 @@
+import json
+
+from django.core.management.base import BaseCommand, CommandError
+
+from domain.models import Course
+from domain.selectors import course_detail
+from pedagogy.retrieval import course_qa_engine
+from tutor.ml.retrieval.evaluate import evaluate_engine, load_questions
+
+
+class Command(BaseCommand):
+    help = (
+        'Ask the course tutor each question of a JSONL file ({"q": ..., "gold": [external_id, ...]}) and '
+        "report hit@1, hit@3 and MRR of the resources it cites, and its warm answer latency."
+    )
+
+    def add_arguments(self, parser):
+        parser.add_argument("--course", required=True, help="course slug")
+        parser.add_argument("--questions", required=True, help="JSONL file of questions")
+        parser.add_argument("--split", help='only the lines whose "split" is this (e.g. dev, test)')
+        parser.add_argument("--json", action="store_true", dest="as_json", help="print one JSON object")
+
+    def handle(self, *args, **options):
+        try:
+            course = course_detail(slug=options["course"])
+        except Course.DoesNotExist:
+            raise CommandError(f"No course with slug {options['course']!r}") from None
+        path, split = options["questions"], options["split"]
+        try:
+            rows = load_questions(path, split=split)
+        except (OSError, ValueError) as exc:
+            raise CommandError(f"Cannot read {path}: {exc}") from None
+        if not rows:
+            raise CommandError(f"No questions in {path}" + (f" with split {split!r}" if split else ""))
+        result = evaluate_engine(course_qa_engine(course=course), rows)
+        if options["as_json"]:
+            self.stdout.write(json.dumps(result))
+        else:
+            for key, value in result.items():
+                self.stdout.write(f"{key:>12}: {value}")

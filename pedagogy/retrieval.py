@@ -1,0 +1,105 @@
+"""The course's question-answering engine, built from its resources and kept per process.
+
+``course_qa_engine(course=...)`` returns a :class:`tutor.ml.retrieval.QAEngine` over the
+course's readings. The engine is cached per process and rebuilt when the resources change
+(their ids, titles or bodies: a fingerprint is compared on every call, which costs one query).
+Passage vectors are kept on disk under ``MODEL_DIR/qa/`` by text hash, so a rebuild, or a new
+process, embeds only passages it has not seen.
+
+A course-specific fine-tuned embedder, saved by ``manage.py build_qa_index --finetune`` when it
+beat the pretrained one, is used when present (``MODEL_DIR/qa/embedder/<course slug>/``).
+"""
+
+import hashlib
+import threading
+from dataclasses import replace
+from pathlib import Path
+
+from django.conf import settings
+
+from domain.models import Course
+from tutor.ml.retrieval.chunking import Document
+from tutor.ml.retrieval.evaluate import DEFAULT_CONFIG, EngineConfig, build_engine
+from tutor.ml.retrieval.embedder import get_embedder
+from tutor.ml.retrieval.index import EmbeddingCache
+from tutor.ml.retrieval.qa import QAEngine
+
+_lock = threading.Lock()
+_engines: dict[int, tuple[str, QAEngine]] = {}
+_vector_cache: EmbeddingCache | None = None
+
+
+def qa_dir() -> Path:
+    return Path(settings.MODEL_DIR) / "qa"
+
+
+def embedder_dir(*, course: Course) -> Path:
+    return qa_dir() / "embedder" / course.slug
+
+
+def engine_config() -> EngineConfig:
+    """``DEFAULT_CONFIG`` with any overrides from the optional ``TUTOR_QA`` setting (a dict)."""
+    return replace(DEFAULT_CONFIG, **getattr(settings, "TUTOR_QA", {}))
+
+
+def _resource_rows(*, course: Course) -> list[tuple[int, str, str, str]]:
+    # Read-only, system-side read of every reading in the course (no user to scope it to).
+    # TODO: move to a domain selector (see the report of this change).
+    from domain.models import Resource
+
+    return list(
+        Resource.objects.filter(course=course).exclude(body="").order_by("id").values_list("id", "external_id", "title", "body")
+    )
+
+
+def course_documents(*, course: Course) -> list[Document]:
+    """The course's readings as documents; a resource without ``external_id`` is cited by its id."""
+    return [
+        Document(external_id or f"resource-{pk}", title, body, resource_id=pk)
+        for pk, external_id, title, body in _resource_rows(course=course)
+    ]
+
+
+def _fingerprint(docs: list[Document]) -> str:
+    digest = hashlib.sha1()
+    for doc in docs:
+        for part in (str(doc.resource_id), doc.external_id, doc.title, doc.markdown):
+            digest.update(part.encode())
+            digest.update(b"\0")
+    return digest.hexdigest()
+
+
+def _vectors() -> EmbeddingCache:
+    global _vector_cache
+    if _vector_cache is None:
+        _vector_cache = EmbeddingCache.load(qa_dir() / "vectors.npz")
+    return _vector_cache
+
+
+def course_embedder(*, course: Course):
+    path = embedder_dir(course=course)
+    return get_embedder(path if (path / "config.json").exists() else None)
+
+
+def course_qa_engine(*, course: Course) -> QAEngine:
+    docs = course_documents(course=course)
+    fingerprint = _fingerprint(docs)
+    with _lock:
+        cached = _engines.get(course.pk)
+        if cached and cached[0] == fingerprint:
+            return cached[1]
+        cache = _vectors()
+        known = len(cache)
+        engine = build_engine(docs, embedder=course_embedder(course=course), config=engine_config(), cache=cache)
+        if len(cache) > known:
+            cache.save(qa_dir() / "vectors.npz")
+        _engines[course.pk] = (fingerprint, engine)
+        return engine
+
+
+def clear_engines() -> None:
+    """Forget the per-process engines (tests, or after replacing an embedder on disk)."""
+    global _vector_cache
+    with _lock:
+        _engines.clear()
+        _vector_cache = None

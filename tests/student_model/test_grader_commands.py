@@ -1,0 +1,111 @@
+"""train_grader / evaluate_grader and the registry of grader versions in the database."""
+
+import csv
+import io
+import json
+from pathlib import Path
+
+import pytest
+from django.core.exceptions import ValidationError
+from django.core.management import CommandError, call_command
+from django.db import IntegrityError, transaction
+
+from student_model import ml_registry
+from student_model.models import GraderVersion
+from tests.ml.grader_fixture import SHARED_ASAG, trained_grader
+
+pytestmark = pytest.mark.django_db
+
+needs_originals = pytest.mark.skipif(
+    not SHARED_ASAG.is_dir(), reason="the original datasets (/work/shared/data/asag) are not on this machine"
+)
+VERDICT_KEYS = {"n", "macro_f1", "accuracy", "weighted_f1", "per_class"}
+SCORE_KEYS = {"pearson", "rmse", "qwk"}
+
+
+@pytest.fixture(scope="session")
+def grader(tmp_path_factory):
+    return trained_grader(tmp_path_factory.mktemp("models"))
+
+
+@pytest.fixture
+def registered(grader):
+    return ml_registry.register_version(version="test-grader", path=grader.path, metrics={"x": 1}, activate=True)
+
+
+def _evaluate(*args) -> dict:
+    out = io.StringIO()
+    call_command("evaluate_grader", *args, "--json", stdout=out)
+    return json.loads(out.getvalue())
+
+
+def test_only_one_version_is_active(grader):
+    first = ml_registry.register_version(version="v1", path=grader.path, activate=True)
+    second = ml_registry.register_version(version="v2", path=grader.path)
+    assert ml_registry.active_version() == first
+    ml_registry.activate_version(version="v2")
+    first.refresh_from_db()
+    second.refresh_from_db()
+    assert second.is_active and not first.is_active
+    assert ml_registry.active_version() == second
+    with pytest.raises(IntegrityError), transaction.atomic():
+        GraderVersion.objects.filter(pk=first.pk).update(is_active=True)
+
+
+def test_register_rejects_a_folder_without_a_model(tmp_path):
+    with pytest.raises(ValidationError):
+        ml_registry.register_version(version="empty", path=tmp_path)
+    with pytest.raises(ValidationError):
+        ml_registry.activate_version(version="missing")
+
+
+def test_evaluate_without_an_active_grader_says_so():
+    with pytest.raises(CommandError, match="No grader version is active"):
+        _evaluate("--format", "semeval", "--data", "nowhere")
+
+
+@pytest.mark.slow
+@needs_originals
+def test_evaluate_grader_on_an_unseen_semeval_file(registered):
+    folder = SHARED_ASAG / "semeval2013-3way/testing/beetle/test-unseen-answers"
+    path = sorted(folder.glob("*.xml"))[0]
+    result = _evaluate("--format", "semeval", "--data", str(path))
+    assert VERDICT_KEYS <= result.keys()
+    assert result["model"] == "test-grader" and result["n"] == path.read_text().count("<studentAnswer ") == 9
+    assert set(result["per_class"]) <= {"correct", "contradictory", "incorrect"}
+    assert 0 <= result["macro_f1"] <= 1
+
+
+@pytest.mark.slow
+@needs_originals
+def test_evaluate_grader_on_saf_and_mohler_reports_score_metrics(registered, tmp_path):
+    saf = _evaluate("--format", "saf", "--data", str(SHARED_ASAG / "saf/unseen_answers/english/10.1_TC.xml"))
+    assert (VERDICT_KEYS | SCORE_KEYS) <= saf.keys()
+    with open(SHARED_ASAG / "mohler-v2.0/mohler_dataset_edited.csv", newline="") as handle:
+        rows = list(csv.reader(handle))
+    sample = tmp_path / "mohler_part.csv"
+    with open(sample, "w", newline="") as handle:
+        csv.writer(handle).writerows(rows[:1] + rows[1:31] + rows[-30:])  # two questions' real answers
+    mohler = _evaluate("--format", "mohler", "--data", str(sample), "--model", "test-grader", "--int8")
+    assert SCORE_KEYS <= mohler.keys() and mohler["n"] == 60 and mohler["int8"] is True
+    assert "macro_f1" not in mohler  # Mohler has scores, no verdicts
+
+
+@pytest.mark.slow
+@needs_originals
+def test_train_grader_registers_and_activates_a_version(settings, tmp_path):
+    settings.MODEL_DIR = tmp_path / "models"
+    out = io.StringIO()
+    call_command(
+        "train_grader", "--datasets", "semeval,mohler", "--data-dir", str(SHARED_ASAG), "--max-steps", "2",
+        "--max-train-items", "24", "--batch-size", "4", "--max-length", "48", "--threads", "1",
+        "--name", "tiny", "--activate", "--no-progress", stdout=out, stderr=io.StringIO(),
+    )
+    summary = json.loads(out.getvalue())
+    assert summary["version"] == "tiny" and summary["steps"] == 2 and summary["active"]
+    version = ml_registry.active_version()
+    assert version.version == "tiny" and Path(version.path) == tmp_path / "models" / "grader" / "tiny"
+    assert version.training_summary["train"]["datasets"].keys() == {"semeval", "mohler"}
+    assert version.metrics["train_steps"] == 2
+    with pytest.raises(CommandError, match="already exists"):
+        call_command("train_grader", "--name", "tiny", "--data-dir", str(SHARED_ASAG), stderr=io.StringIO())
