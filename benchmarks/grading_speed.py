@@ -102,6 +102,7 @@ def main() -> None:
         result = {
             "model": str(path), "untrained": untrained, "threads": args.threads, "n": len(items),
             "batch_size": args.batch_size, "device": "cpu", "torch": torch.__version__,
+            "cpu_count": os.cpu_count(), "load_average_before": [round(x, 2) for x in os.getloadavg()],
         }
         if untrained:
             result["note"] = "no trained grader version found: timing a fresh untrained MiniLM cross-encoder"
@@ -110,6 +111,7 @@ def main() -> None:
             result[name] = measure(predictor, items, args.singles)
         if args.train_steps:
             result["training"] = train_speed(load_split("beetle_unseen_answers"), args.train_steps, 16, 256)
+    result["load_average_after"] = [round(x, 2) for x in os.getloadavg()]
     print(json.dumps(result, indent=2))
 
 

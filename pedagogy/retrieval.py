@@ -69,7 +69,7 @@ def _fingerprint(docs: list[Document]) -> str:
     return digest.hexdigest()
 
 
-def _vectors() -> EmbeddingCache:
+def vector_cache() -> EmbeddingCache:
     global _vector_cache
     if _vector_cache is None:
         _vector_cache = EmbeddingCache.load(qa_dir() / "vectors.npz")
@@ -88,7 +88,7 @@ def course_qa_engine(*, course: Course) -> QAEngine:
         cached = _engines.get(course.pk)
         if cached and cached[0] == fingerprint:
             return cached[1]
-        cache = _vectors()
+        cache = vector_cache()
         known = len(cache)
         engine = build_engine(docs, embedder=course_embedder(course=course), config=engine_config(), cache=cache)
         if len(cache) > known:

@@ -1,20 +1,67 @@
-"""Automatic grading of stored submissions.
+"""Automatic grading of stored submissions with the active fine-tuned grader.
 
-The grader itself (a fine-tuned cross-encoder) lives in ``tutor.ml.grading``; this
-module connects it to the database. Until a grader model is active, submissions stay
-``received`` and wait: nothing is guessed and nothing is lost.
+The grader itself (a fine-tuned cross-encoder) lives in ``tutor.ml.grading`` and the
+feedback wording in ``tutor.ml.feedback``; this module connects them to the database.
+Grading is idempotent: a redelivered task (after a worker died mid-task) grades a
+submission still ``received`` or ``grading`` and skips one that already has a model grade.
+Until a grader is active, submissions stay ``received`` and wait; nothing is guessed.
 """
+
+from __future__ import annotations
 
 import logging
 
-from .models import Submission
+from django.db import transaction
+
+from tutor.ml import feedback
+from tutor.ml.grading.predictor import get_predictor
+from tutor.ml.retrieval.embedder import get_embedder
+
+from . import ml_registry
+from .models import Grade, Submission
+from .services import record_grade
 
 logger = logging.getLogger(__name__)
 
+PENDING = (Submission.Status.RECEIVED, Submission.Status.GRADING)
+
 
 def grade_submission(*, submission_id: int) -> str:
-    submission = Submission.objects.select_related("question").get(pk=submission_id)
-    if submission.status != Submission.Status.RECEIVED:
-        return f"skipped: already {submission.status}"
-    logger.info("No active grader model; submission %s waits in status 'received'.", submission_id)
-    return "waiting: no active grader"
+    version = ml_registry.active_version()
+    if version is None:
+        logger.info("No active grader; submission %s waits in status 'received'.", submission_id)
+        return "waiting: no active grader"
+    with transaction.atomic():
+        submission = Submission.objects.select_for_update().select_related("question").get(pk=submission_id)
+        if submission.status not in PENDING:
+            return f"skipped: already {submission.status}"
+        submission.status = Submission.Status.GRADING
+        submission.save(update_fields=["status"])
+
+    question = submission.question
+    references = list(question.reference_answers.values_list("text", flat=True))
+    prediction = get_predictor(version.path).grade(
+        question=question.prompt, reference_answers=references, answer=submission.answer
+    )
+    alignment = feedback.align(reference_answers=references, answer=submission.answer, encoder=get_embedder())
+    text = feedback.compose(verdict=prediction.verdict, alignment=alignment, answer=submission.answer)
+
+    with transaction.atomic():
+        submission = Submission.objects.select_for_update().select_related("question").get(pk=submission_id)
+        if submission.grades.filter(source=Grade.Source.MODEL, model_version=version.version).exists():
+            return "skipped: already graded by this model"
+        record_grade(
+            submission=submission,
+            score=prediction.points(question.max_points),
+            verdict=prediction.verdict,
+            confidence=round(prediction.confidence, 4),
+            feedback=text,
+            source=Grade.Source.MODEL,
+            model_version=version.version,
+        )
+    return f"graded: {prediction.verdict}"
+
+
+def pending_submission_ids() -> list[int]:
+    """Submissions waiting for the grader (e.g. stored while no grader was active or the broker was down)."""
+    return list(Submission.objects.filter(status__in=PENDING).order_by("submitted_at").values_list("pk", flat=True))

@@ -4,6 +4,7 @@ The model files live on disk (``tutor.ml.registry``, under ``settings.MODEL_DIR`
 ``GraderVersion`` row records where, with the metrics it was trained to, and which one serves.
 """
 
+import shutil
 from pathlib import Path
 
 from django.conf import settings
@@ -95,3 +96,40 @@ def get_version(*, version: str | None = None) -> GraderVersion:
     if found is None:
         raise ValidationError({"version": "No grader version is active: run `manage.py train_grader --activate`."})
     return found
+
+
+def shipped_root() -> Path:
+    """Trained versions committed with the product (``data/models``), split into parts under 16 MB."""
+    return Path(settings.SHIPPED_MODEL_DIR)
+
+
+def install_shipped_versions() -> list[GraderVersion]:
+    """Copy the committed grader versions into ``MODEL_DIR`` (joining split files) and register them."""
+    installed = []
+    for shipped in disk_registry.list_versions(shipped_root(), KIND):
+        target = disk_registry.version_dir(grader_root(), KIND, shipped.version)
+        if not (target / "config.json").exists():
+            _copy_joining_parts(shipped.path, target)
+        found = GraderVersion.objects.filter(version=shipped.version).first()
+        installed.append(found or register_from_disk(version=shipped.version, notes="shipped with Tutor (data/models)"))
+    return installed
+
+
+def _copy_joining_parts(source: Path, target: Path) -> None:
+    """Copy a version directory; ``name.part-00``, ``name.part-01``... become ``name``."""
+    partial = target.with_name(target.name + ".partial")
+    shutil.rmtree(partial, ignore_errors=True)
+    for path in sorted(source.rglob("*")):
+        if path.is_dir():
+            continue
+        relative = path.relative_to(source)
+        if ".part-" in relative.name:
+            joined = partial / relative.parent / relative.name.split(".part-")[0]
+            joined.parent.mkdir(parents=True, exist_ok=True)
+            with joined.open("ab") as out, path.open("rb") as part:
+                shutil.copyfileobj(part, out)
+        else:
+            (partial / relative).parent.mkdir(parents=True, exist_ok=True)
+            shutil.copy2(path, partial / relative)
+    shutil.rmtree(target, ignore_errors=True)
+    partial.rename(target)  # all or nothing: a half-copied version is never registered

@@ -1,5 +1,7 @@
 """Writes of the student model: storing submissions and grades."""
 
+import logging
+
 from asgiref.sync import async_to_sync
 from channels.layers import get_channel_layer
 from django.conf import settings
@@ -11,6 +13,8 @@ from django.utils import timezone
 from domain.models import Enrollment, Question
 
 from .models import Grade, Submission
+
+logger = logging.getLogger(__name__)
 
 
 def validate_answer_text(answer: str) -> str:
@@ -47,7 +51,20 @@ def _queue_grading(submission_id: int) -> None:
     # Imported late: tasks import this module.
     from .tasks import grade_submission
 
-    grade_submission.delay(submission_id)
+    try:
+        grade_submission.delay(submission_id)
+    except Exception:  # the broker is down: the answer is stored, queue_pending_grading() picks it up
+        logger.exception("Could not queue grading of submission %s; it stays 'received'.", submission_id)
+
+
+def queue_pending_grading() -> int:
+    """Queue every submission still waiting for the grader; returns how many were queued."""
+    from .grading import pending_submission_ids
+
+    ids = pending_submission_ids()
+    for submission_id in ids:
+        _queue_grading(submission_id)
+    return len(ids)
 
 
 @transaction.atomic

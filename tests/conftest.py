@@ -38,3 +38,11 @@ def pytest_collection_modifyitems(config, items):
     for item in items:
         if "services" in item.keywords:
             item.add_marker(skip)
+
+
+@pytest.fixture(scope="session")
+def grader(tmp_path_factory):
+    """A real MiniLM grader fine-tuned for a few steps on real SemEval answers (tests/ml/grader_fixture.py)."""
+    from tests.ml.grader_fixture import trained_grader
+
+    return trained_grader(tmp_path_factory.mktemp("models"))

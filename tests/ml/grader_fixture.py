@@ -13,10 +13,11 @@ from pathlib import Path
 import pytest
 import torch
 
+from tests.paths import SHARED_DATA
 from tutor.ml.data.types import GradedAnswer
 
 PROJECT_DATA = Path(__file__).resolve().parents[2] / "data" / "asag"
-SHARED_ASAG = Path("/work/shared/data/asag")
+SHARED_ASAG = SHARED_DATA / "asag"
 
 STEPS = 30
 BATCH = 8
@@ -46,7 +47,7 @@ def semeval_train_sample(n: int, seed: int = 7) -> list[GradedAnswer]:
     if not rows and (SHARED_ASAG / "semeval2013-3way" / "training").is_dir():
         rows = read_dataset("semeval", SHARED_ASAG / "semeval2013-3way" / "training")
     if not rows:
-        pytest.skip("no SemEval data (data/asag/semeval.jsonl.gz or /work/shared/data/asag)")
+        pytest.skip("no SemEval data (data/asag/semeval.jsonl.gz or ../shared/data/asag)")
     rows = sorted(rows, key=lambda r: (r.subset, r.question_id, r.answer_id))
     return random.Random(seed).sample(rows, n)
 

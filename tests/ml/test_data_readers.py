@@ -1,4 +1,4 @@
-"""The dataset readers on the real files (skipped where /work/shared/data is absent)."""
+"""The dataset readers on the real files (skipped where ../shared/data is absent)."""
 
 from collections import Counter
 from pathlib import Path

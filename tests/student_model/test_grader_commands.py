@@ -12,20 +12,15 @@ from django.db import IntegrityError, transaction
 
 from student_model import ml_registry
 from student_model.models import GraderVersion
-from tests.ml.grader_fixture import SHARED_ASAG, trained_grader
+from tests.ml.grader_fixture import SHARED_ASAG
 
 pytestmark = pytest.mark.django_db
 
 needs_originals = pytest.mark.skipif(
-    not SHARED_ASAG.is_dir(), reason="the original datasets (/work/shared/data/asag) are not on this machine"
+    not SHARED_ASAG.is_dir(), reason="the original datasets (../shared/data/asag) are not on this machine"
 )
 VERDICT_KEYS = {"n", "macro_f1", "accuracy", "weighted_f1", "per_class"}
 SCORE_KEYS = {"pearson", "rmse", "qwk"}
-
-
-@pytest.fixture(scope="session")
-def grader(tmp_path_factory):
-    return trained_grader(tmp_path_factory.mktemp("models"))
 
 
 @pytest.fixture

@@ -156,6 +156,8 @@ SPECTACULAR_SETTINGS = {
 # Where trained model versions live (see tutor/ml/registry.py).
 MODEL_DIR = Path(env.str("TUTOR_MODEL_DIR", default=str(BASE_DIR / "var" / "models")))
 DEMO_DATA_DIR = BASE_DIR / "data"
+# Trained versions committed with the product, installed into MODEL_DIR by `manage.py prepare_models`.
+SHIPPED_MODEL_DIR = BASE_DIR / "data" / "models"
 
 # Submissions: answers longer than this are refused with a clear message.
 MAX_ANSWER_CHARS = 5000

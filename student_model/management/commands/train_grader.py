@@ -25,6 +25,7 @@ class Command(BaseCommand):
         parser.add_argument("--batch-size", type=int)
         parser.add_argument("--max-length", type=int)
         parser.add_argument("--lr", type=float)
+        parser.add_argument("--eval-every", type=int, help="validate every N steps (default: once per epoch)")
         parser.add_argument("--val-by", choices=["question", "answer"])
         parser.add_argument("--val-fraction", type=float)
         parser.add_argument("--max-train-items", type=int, help="cap per data set (quick runs)")
@@ -43,7 +44,7 @@ class Command(BaseCommand):
         overrides = {
             "epochs": options["epochs"], "max_steps": options["max_steps"], "seed": options["seed"],
             "batch_size": options["batch_size"], "max_length": options["max_length"], "lr": options["lr"],
-            "val_by": options["val_by"], "val_fraction": options["val_fraction"],
+            "eval_every": options["eval_every"], "val_by": options["val_by"], "val_fraction": options["val_fraction"],
             "max_train_items": options["max_train_items"], "class_weights": options["class_weights"],
             "base_model": options["base_model"], "device": options["device"], "num_threads": options["num_threads"],
         }

@@ -16,8 +16,8 @@ DEMO = ROOT / "data" / "demo" / "intro-python.course.json.gz"
 BOOK = ROOT.parent / "shared" / "data" / "content" / "openstax-intro-python"
 
 SHELL = "m00011"  # "The Python shell": defines REPL
-# A few neighbours that talk about similar things (input, variables, lists, booleans, math).
-OTHERS = ("m00003", "m00004", "m00024", "m00028", "m00016")
+# A few neighbours that talk about similar things (input/output, lists, booleans).
+OTHERS = ("m00003", "m00024", "m00028")
 
 
 @lru_cache(maxsize=1)

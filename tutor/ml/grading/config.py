@@ -47,6 +47,8 @@ class TrainConfig:
 
     base_model: str = field(default_factory=default_base_model)
     datasets: tuple[str, ...] = ("semeval", "saf", "mohler")
+    # MiniLM's vocabulary is English: SAF's German half would be tokenised into noise.
+    exclude_subsets: tuple[str, ...] = ("german",)
     max_length: int = 256
     batch_size: int = 16
     eval_batch_size: int = 64
@@ -92,8 +94,9 @@ class TrainConfig:
     def from_dict(cls, data: dict) -> "TrainConfig":
         known = {f.name for f in dataclasses.fields(cls)}
         values = {k: v for k, v in data.items() if k in known}
-        if "datasets" in values:
-            values["datasets"] = tuple(values["datasets"])
+        for name in ("datasets", "exclude_subsets"):
+            if name in values:
+                values[name] = tuple(values[name])
         return cls(**values)
 
 

@@ -17,7 +17,7 @@ from .train import CHECKPOINT, TrainResult, train
 
 
 def run_training(config: TrainConfig, *, data_dir: str | Path, progress: bool = True) -> TrainResult:
-    items = load_training_items(config.datasets, data_dir)
+    items = [i for i in load_training_items(config.datasets, data_dir) if i.subset not in config.exclude_subsets]
     items = cap_per_dataset(items, config.max_train_items, config.seed)
     train_items, val_items = split_validation(items, by=config.val_by, fraction=config.val_fraction, seed=config.seed)
     return train(config, train_items, val_items, progress=progress)

@@ -5,15 +5,13 @@ defined terms, each paired with a passage of the same resource:
 
 - a learning objective -> the passage of its resource that the current embedder finds closest
   to it (outside the objectives list itself);
-- a section heading -> the first passage under it;
-- a term the text defines in bold (``**REPL** stands for ...``) -> the passage defining it.
+- a section heading -> the first passage under it.
 
 The loss is the multiple-negatives ranking loss: each query should score its own passage above
 every other passage in the batch (in-batch negatives, cross-entropy over scaled cosines).
 """
 
 import random
-import re
 from dataclasses import dataclass
 
 import numpy as np
@@ -22,7 +20,6 @@ import torch
 from .chunking import Passage
 from .embedder import Embedder
 
-_BOLD = re.compile(r"\*\*([^*]{2,40})\*\*")
 _OBJECTIVES = "learning objectives"
 
 
@@ -48,8 +45,10 @@ def objective_texts(passages: list[Passage]) -> dict[str, list[str]]:
     return out
 
 
-def course_pairs(passages: list[Passage], embedder: Embedder) -> list[tuple[str, str]]:
-    """``(query, passage text)`` pairs from the course's own structure (see the module docstring)."""
+def course_pairs(passages: list[Passage], embedder: Embedder, *, vectors: np.ndarray | None = None) -> list[tuple[str, str]]:
+    """``(query, passage text)`` pairs from the course's own structure (see the module docstring).
+
+    ``vectors``: the passages' embeddings when already computed (an index has them)."""
     content = [p for p in passages if p.section.lower() != _OBJECTIVES]
     by_resource: dict[str, list[int]] = {}
     for i, p in enumerate(content):
@@ -60,7 +59,10 @@ def course_pairs(passages: list[Passage], embedder: Embedder) -> list[tuple[str,
     queries = [(rid, o) for rid, items in objectives.items() for o in items if rid in by_resource]
     if queries:
         qv = embedder.encode([o for _, o in queries])
-        pv = embedder.encode([p.embedding_text for p in content])
+        if vectors is not None:
+            pv = np.asarray(vectors)[[i for i, p in enumerate(passages) if p.section.lower() != _OBJECTIVES]]
+        else:
+            pv = embedder.encode([p.embedding_text for p in content])
         for (rid, objective), v in zip(queries, qv):
             idx = by_resource[rid]
             best = idx[int(np.argmax(pv[idx] @ v))]
@@ -72,15 +74,6 @@ def course_pairs(passages: list[Passage], embedder: Embedder) -> list[tuple[str,
         if p.section != p.title and key not in seen_sections and len(p.section) > 3:
             seen_sections.add(key)
             pairs.append((p.section, p.embedding_text))
-
-    seen_terms: set[str] = set()
-    for p in content:
-        for s in p.sentences:
-            for term in _BOLD.findall(s):
-                term = term.strip()
-                if term.lower() not in seen_terms and not term.endswith(":"):
-                    seen_terms.add(term.lower())
-                    pairs.append((term, p.embedding_text))
     return pairs
 
 
@@ -123,3 +116,30 @@ def finetune(embedder: Embedder, pairs: list[tuple[str, str]], config: FinetuneC
     # Vectors cached under the old weights must not be reused for the new ones.
     embedder.key = f"{embedder.key}+finetuned(seed={config.seed},pairs={len(pairs)},epochs={config.epochs})"
     return {"pairs": len(pairs), "loss_per_epoch": history}
+
+
+def finetune_if_better(
+    docs,
+    questions: list[dict],
+    *,
+    save_to,
+    config: FinetuneConfig = FinetuneConfig(),
+    engine_config=None,
+    cache=None,
+) -> dict:
+    """Fine-tune a fresh copy of the pretrained embedder on ``docs`` and save it to ``save_to``
+    only if it beats the pretrained one on ``questions`` (MRR, then hit@1). Returns both reports."""
+    from .evaluate import DEFAULT_CONFIG, build_engine, evaluate_engine
+    from .index import EmbeddingCache
+
+    engine_config = engine_config or DEFAULT_CONFIG
+    cache = cache if cache is not None else EmbeddingCache()
+    embedder = Embedder()
+    before = evaluate_engine(build_engine(docs, embedder=embedder, config=engine_config, cache=cache), questions)
+    index = build_engine(docs, embedder=embedder, config=engine_config, cache=cache).index
+    training = finetune(embedder, course_pairs(index.passages, embedder, vectors=index.vectors), config)
+    after = evaluate_engine(build_engine(docs, embedder=embedder, config=engine_config, cache=cache), questions)
+    kept = (after["mrr"], after["hit_at_1"]) > (before["mrr"], before["hit_at_1"])
+    if kept:
+        embedder.save(save_to)
+    return {"pretrained": before, "finetuned": after, "training": training, "kept": kept}

@@ -73,7 +73,7 @@ class PassageIndex:
         self.passages = passages
         self.embedder = embedder
         self.lexical_weight = lexical_weight
-        cache = cache or EmbeddingCache()
+        cache = cache if cache is not None else EmbeddingCache()
         self.vectors = cache.encode(embedder, [p.embedding_text for p in passages])
         # Sentence vectors, for the sentence re-ranker and for picking answer sentences.
         self.sentence_offsets = np.cumsum([0] + [len(p.sentences) for p in passages])

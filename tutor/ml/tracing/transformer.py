@@ -44,6 +44,9 @@ class TransformerConfig:
     d_model: int = 64
     n_heads: int = 4
     n_encoder_layers: int = 1
+    # "attention": causal self-attention over past interactions (SAKT/AKT); "lstm": a recurrent
+    # knowledge encoder (as in DKT) under the same attention retriever.
+    encoder: str = "attention"
     dropout: float = 0.2
     max_len: int = 200
     batch_tokens: int = 12_800  # padded tokens per batch (windows are bucketed by length)
@@ -53,7 +56,7 @@ class TransformerConfig:
     patience: int = 3
     max_seconds: float = 300.0  # training budget; the best epoch so far is kept
     seed: int = 0
-    threads: int = 2
+    threads: int = 1  # on a shared 2-core machine one thread trains 5-10x faster than two
 
 
 class _Block(nn.Module):
@@ -99,7 +102,14 @@ class _Net(nn.Module):
         self.interaction = nn.Embedding(2 * n_ids + 1, d)  # id*2+correct; last index: start token
         self.difficulty = nn.Embedding(n_ids + 1, 1)
         nn.init.zeros_(self.difficulty.weight)
-        self.encoder = nn.ModuleList(_Block(d, cfg.n_heads, cfg.dropout) for _ in range(cfg.n_encoder_layers))
+        self.encoder_kind = cfg.encoder
+        if cfg.encoder == "lstm":
+            self.lstm = nn.LSTM(d, d, num_layers=cfg.n_encoder_layers, batch_first=True)
+            self.encoder = nn.ModuleList()
+        elif cfg.encoder == "attention":
+            self.encoder = nn.ModuleList(_Block(d, cfg.n_heads, cfg.dropout) for _ in range(cfg.n_encoder_layers))
+        else:
+            raise ValueError(f"unknown encoder {cfg.encoder!r}")
         self.retriever = _Block(d, cfg.n_heads, cfg.dropout)
         self.features = nn.Linear(N_FEATURES, d)
         self.out = nn.Sequential(
@@ -114,6 +124,8 @@ class _Net(nn.Module):
         causal = pos.view(1, -1) <= pos.view(-1, 1)
         qe = self.question(q)
         y = self.interaction(prev_inter)
+        if self.encoder_kind == "lstm":  # left to right over the window: y_t depends on tokens <= t only
+            y = self.lstm(y)[0]
         for block in self.encoder:
             y = block(y, y, y, dist, causal)
         x = self.retriever(qe, self.question(prev_q), y, dist, causal)

@@ -1,0 +1,118 @@
+"""Quality table of the grader on every visible split, against the TF-IDF overlap baseline.
+
+    .venv/bin/python benchmarks/grading_quality.py [--model student=DIR --model teacher=DIR ...] [--int8]
+        [--mohler-cv-train --cv-epochs 3]
+
+Rows: SciEntsBank and Beetle unseen-answers, SAF (English, German) unseen-answers, and Mohler
+5-fold cross-validation by question. Columns: the baseline (fitted on the matching training
+data) and each model, fp32 and (with --int8) int8. A model trained on Mohler cannot be scored
+on Mohler without leakage, so its Mohler row needs ``--mohler-cv-train`` (fine-tunes one model
+per fold: long, meant for a GPU). Default model: the newest version under MODEL_DIR/grader.
+Prints one JSON object.
+"""
+
+import argparse
+import json
+import os
+import sys
+import tempfile
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+sys.path.insert(0, str(ROOT / "benchmarks"))
+os.environ.setdefault("HF_HUB_OFFLINE", "1")
+
+import torch  # noqa: E402
+from sklearn.model_selection import GroupKFold  # noqa: E402
+
+from _grading_data import SPLITS, data_dir, load_mohler, load_split  # noqa: E402
+from tutor.ml import registry  # noqa: E402
+from tutor.ml.grading.baseline import TfidfOverlapBaseline  # noqa: E402
+from tutor.ml.grading.config import TrainConfig  # noqa: E402
+from tutor.ml.grading.dataset import split_validation  # noqa: E402
+from tutor.ml.grading.evaluate import evaluate_items  # noqa: E402
+from tutor.ml.grading.predictor import GraderPredictor, ServeConfig  # noqa: E402
+from tutor.ml.grading.sources import load_training_items  # noqa: E402
+from tutor.ml.metrics import pearson, rmse  # noqa: E402
+
+KEYS = ("n", "macro_f1", "accuracy", "weighted_f1", "pearson", "rmse", "qwk", "ece")
+
+
+def brief(result: dict) -> dict:
+    return {k: (round(v, 4) if isinstance(v, float) else v) for k, v in result.items() if k in KEYS}
+
+
+def mohler_cv(items, folds: int, fit_predict) -> dict:
+    """Pearson / RMSE in points over out-of-fold predictions, folds grouped by question."""
+    truth, predicted = [], []
+    for train_idx, test_idx in GroupKFold(n_splits=folds).split(items, groups=[i.question_id for i in items]):
+        train = [items[k] for k in train_idx]
+        test = [items[k] for k in test_idx]
+        predictions = fit_predict(train, test)
+        truth += [i.score for i in test]
+        predicted += [p.score * i.max_score for p, i in zip(predictions, test)]
+    return {"n": len(items), "folds": folds, "pearson": round(pearson(truth, predicted), 4),
+            "rmse": round(rmse(truth, predicted), 4)}
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--model", action="append", default=[], help="NAME=DIR (repeatable)")
+    parser.add_argument("--int8", action="store_true")
+    parser.add_argument("--threads", type=int, default=2)
+    parser.add_argument("--folds", type=int, default=5)
+    parser.add_argument("--mohler-cv-train", action="store_true", help="fine-tune a grader per Mohler fold")
+    parser.add_argument("--cv-epochs", type=int, default=3)
+    parser.add_argument("--cv-max-steps", type=int, default=0)
+    args = parser.parse_args()
+    torch.set_num_threads(args.threads)
+
+    models = dict(m.split("=", 1) for m in args.model)
+    if not models:
+        latest = registry.latest_version(os.environ.get("TUTOR_MODEL_DIR", str(ROOT / "var" / "models")), "grader")
+        if latest is not None:
+            models[latest.version] = str(latest.path)
+    source = data_dir()
+    table: dict = {"data": str(source), "models": models, "splits": {}}
+    if not models:
+        table["note"] = "no trained grader version found: baseline only"
+
+    baselines = {fmt: TfidfOverlapBaseline().fit(load_training_items([fmt], source)) for fmt in ("semeval", "saf")}
+    predictors = {}
+    for name, path in models.items():
+        predictors[f"{name}/fp32"] = GraderPredictor(ServeConfig(model_dir=path))
+        if args.int8:
+            predictors[f"{name}/int8"] = GraderPredictor(ServeConfig(model_dir=path, int8=True))
+
+    for split in SPLITS:
+        fmt = SPLITS[split][0]
+        items = load_split(split)
+        row = {"tfidf_baseline": brief(evaluate_items(baselines[fmt], items, fmt))}
+        for name, predictor in predictors.items():
+            row[name] = brief(evaluate_items(predictor, items, fmt))
+        table["splits"][split] = row
+
+    mohler = load_mohler()
+    row = {"tfidf_baseline": mohler_cv(mohler, args.folds, lambda tr, te: TfidfOverlapBaseline().fit(tr).predict(te))}
+    if args.mohler_cv_train:
+        others = load_training_items(["semeval", "saf"], source)
+
+        def fine_tune(train, test):
+            with tempfile.TemporaryDirectory() as tmp:
+                config = TrainConfig(output_dir=tmp, epochs=args.cv_epochs, max_steps=args.cv_max_steps)
+                from tutor.ml.grading.train import train as run
+
+                fit, val = split_validation(others + train, by="question", fraction=0.1, seed=config.seed)
+                run(config, fit, val, progress=False)
+                return GraderPredictor(ServeConfig(model_dir=tmp)).predict(test)
+
+        row["fine_tuned_per_fold"] = mohler_cv(mohler, args.folds, fine_tune)
+    else:
+        row["note"] = "models trained on Mohler are not scored here (leakage); use --mohler-cv-train"
+    table["splits"]["mohler_cv_by_question"] = row
+    print(json.dumps(table, indent=2))
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,57 @@
+"""Feedback from aligning reference-answer ideas with the answer, on the real MiniLM embedder."""
+
+import pytest
+
+from tutor.ml import feedback
+from tutor.ml.retrieval.embedder import get_embedder
+
+# A real SemEval-2013 SciEntsBank question (EM_45b) and its reference answer.
+REFERENCE = "The water was evaporated, leaving the salt."
+
+
+@pytest.fixture(scope="module")
+def encoder():
+    return get_embedder()
+
+
+def test_ideas_split_long_references_at_clause_joints():
+    ideas = feedback.ideas_of(
+        "Slow start doubles the congestion window every round trip until it reaches the threshold; "
+        "congestion avoidance then grows it by one segment per round trip. After a loss the threshold is halved."
+    )
+    assert len(ideas) == 3
+    assert ideas[0].startswith("Slow start doubles")
+
+
+def test_an_answer_saying_the_same_covers_the_idea(encoder):
+    alignment = feedback.align(
+        reference_answers=[REFERENCE], answer="Let the water evaporate and the salt is left behind.", encoder=encoder
+    )
+    assert alignment.coverage == 1.0
+
+
+def test_an_unrelated_answer_misses_it_and_gets_hints_not_the_reference(encoder):
+    answer = "I saw a pinkish grayish color that was blocking the water."
+    alignment = feedback.align(reference_answers=[REFERENCE], answer=answer, encoder=encoder)
+    assert alignment.coverage == 0.0
+    text = feedback.compose(verdict="incorrect", alignment=alignment, answer=answer)
+    assert "evaporated" in text and "salt" in text
+    assert REFERENCE not in text and "leaving the salt" not in text
+
+
+def test_best_of_several_references_is_used(encoder):
+    alignment = feedback.align(
+        reference_answers=["Magnets attract iron.", REFERENCE],
+        answer="The water evaporated so there was only salt left.",
+        encoder=encoder,
+    )
+    assert alignment.coverage == 1.0
+
+
+def test_feedback_is_phrased_per_verdict(encoder):
+    answer = "The water evaporated and left salt crystals."
+    alignment = feedback.align(reference_answers=[REFERENCE], answer=answer, encoder=encoder)
+    assert feedback.compose(verdict="correct", alignment=alignment, answer=answer).startswith("Correct.")
+    assert "contradicts" in feedback.compose(verdict="contradictory", alignment=alignment, answer=answer)
+    partial = feedback.compose(verdict="partially_correct", alignment=alignment, answer=answer)
+    assert partial.startswith("Partly correct.") and "salt crystals" in partial

@@ -1,0 +1,72 @@
+import json
+
+import pytest
+from django.core.management import CommandError, call_command
+
+from pedagogy.retrieval import course_qa_engine
+from tests import factories
+from tests.ml.retrieval.book import SHELL, book_documents
+
+pytestmark = pytest.mark.django_db
+
+
+def _resource(course, doc):
+    return factories.ResourceFactory(course=course, external_id=doc.external_id, title=doc.title, body=doc.markdown)
+
+
+def test_the_engine_is_kept_per_process_and_rebuilt_when_resources_change(course, qa_model_dir):
+    shell, lists = book_documents(SHELL, "m00024")
+    _resource(course, lists)
+    engine = course_qa_engine(course=course)
+    assert course_qa_engine(course=course) is engine  # nothing changed: same engine
+    assert engine.answer("What does REPL stand for?").cited_ids == ["m00024"]
+
+    added = _resource(course, shell)
+    rebuilt = course_qa_engine(course=course)
+    assert rebuilt is not engine
+    answer = rebuilt.answer("What does REPL stand for?")
+    assert answer.citations[0].external_id == SHELL
+    assert answer.citations[0].resource_id == added.pk
+
+    added.body = added.body.replace("REPL", "RPL")
+    added.save()
+    edited = course_qa_engine(course=course)
+    assert edited is not rebuilt
+    assert "RPL stands for" in " ".join(s for p in edited.index.passages for s in p.sentences)
+    assert (qa_model_dir / "qa" / "vectors.npz").exists()  # vectors kept for the next process
+
+
+def test_other_courses_do_not_leak_into_the_index(course, qa_model_dir):
+    shell, lists = book_documents(SHELL, "m00024")
+    _resource(course, lists)
+    _resource(factories.CourseFactory(), shell)
+    assert {p.external_id for p in course_qa_engine(course=course).index.passages} == {"m00024"}
+
+
+def test_evaluate_qa_prints_the_figures_as_json(course, qa_model_dir, tmp_path, capsys):
+    for doc in book_documents(SHELL, "m00024"):
+        _resource(course, doc)
+    questions = tmp_path / "q.jsonl"
+    questions.write_text(
+        "\n".join(
+            json.dumps(row)
+            for row in [
+                {"q": "What does REPL stand for?", "gold": [SHELL]},
+                {"q": "how do i make a list", "gold": ["m00024"]},
+                {"q": "what is the python shell", "gold": [SHELL]},
+            ]
+        )
+    )
+    call_command("evaluate_qa", "--course", course.slug, "--questions", str(questions), "--json")
+    result = json.loads(capsys.readouterr().out)
+    assert set(result) >= {"n", "hit_at_1", "hit_at_3", "mrr", "p50_ms", "p95_ms"}
+    assert result["n"] == 3
+    assert result["hit_at_1"] == 1.0 and result["mrr"] == 1.0
+    assert result["p95_ms"] >= result["p50_ms"] > 0
+
+
+def test_evaluate_qa_refuses_an_unknown_course(tmp_path, qa_model_dir):
+    questions = tmp_path / "q.jsonl"
+    questions.write_text(json.dumps({"q": "x", "gold": ["m1"]}))
+    with pytest.raises(CommandError, match="No course"):
+        call_command("evaluate_qa", "--course", "nope", "--questions", str(questions), "--json")

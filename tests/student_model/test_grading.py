@@ -1,0 +1,79 @@
+"""Grading stored submissions with the active fine-tuned grader (a real, briefly fine-tuned MiniLM)."""
+
+import pytest
+
+from student_model import grading, ml_registry, services
+from student_model.models import Grade, Submission
+from tests import factories
+
+pytestmark = [pytest.mark.django_db, pytest.mark.slow]
+
+
+@pytest.fixture
+def active_grader(grader):
+    return ml_registry.register_version(version="test-grader", path=grader.path, activate=True)
+
+
+@pytest.fixture
+def submission():
+    question = factories.QuestionFactory(
+        prompt="You used several methods to separate and identify the substances in mock rocks. "
+        "How did you separate the salt from the water?",
+        reference="The water was evaporated, leaving the salt.",
+        max_points=2.0,
+    )
+    return factories.SubmissionFactory(question=question, answer="By letting it sit in a dish for a day.")
+
+
+def test_without_an_active_grader_the_submission_waits(submission):
+    assert grading.grade_submission(submission_id=submission.pk) == "waiting: no active grader"
+    submission.refresh_from_db()
+    assert submission.status == Submission.Status.RECEIVED
+    assert not submission.grades.exists()
+
+
+def test_a_submission_gets_a_model_grade_with_confidence_and_feedback(active_grader, submission):
+    result = grading.grade_submission(submission_id=submission.pk)
+
+    submission.refresh_from_db()
+    grade = submission.grades.get()
+    assert result == f"graded: {grade.verdict}"
+    assert submission.status == Submission.Status.GRADED
+    assert grade.source == Grade.Source.MODEL and grade.model_version == "test-grader"
+    assert grade.verdict in Grade.Verdict.values
+    assert 0.0 <= grade.score <= 2.0
+    assert 0.0 < grade.confidence <= 1.0
+    assert grade.feedback and "leaving the salt" not in grade.feedback
+
+
+def test_grading_is_idempotent(active_grader, submission):
+    grading.grade_submission(submission_id=submission.pk)
+    assert grading.grade_submission(submission_id=submission.pk) == "skipped: already graded"
+    assert submission.grades.count() == 1
+
+
+def test_a_submission_left_in_grading_by_a_dead_worker_is_graded_on_redelivery(active_grader, submission):
+    Submission.objects.filter(pk=submission.pk).update(status=Submission.Status.GRADING)
+    assert grading.grade_submission(submission_id=submission.pk).startswith("graded: ")
+    assert submission.grades.count() == 1
+
+
+def test_pending_submissions_are_queued_again(submission, monkeypatch):
+    graded = factories.SubmissionFactory(status=Submission.Status.GRADED)
+    queued = []
+    monkeypatch.setattr("student_model.tasks.grade_submission.delay", queued.append)
+    assert services.queue_pending_grading() == 1
+    assert queued == [submission.pk] and graded.pk not in queued
+
+
+def test_a_broker_failure_keeps_the_answer(monkeypatch, django_capture_on_commit_callbacks):
+    def broker_down(_):
+        raise ConnectionError("broker unreachable")
+
+    monkeypatch.setattr("student_model.tasks.grade_submission.delay", broker_down)
+    enrollment = factories.EnrollmentFactory()
+    question = factories.QuestionFactory(course=enrollment.course)
+    with django_capture_on_commit_callbacks(execute=True):
+        submission = services.submit_answer(student=enrollment.user, question=question, answer="Evaporation.")
+    submission.refresh_from_db()
+    assert submission.status == Submission.Status.RECEIVED

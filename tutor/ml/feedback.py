@@ -1,0 +1,139 @@
+"""Written feedback a student can act on.
+
+The reference answers are split into ideas (sentences, and long sentences at ``;`` and
+clause joints); each idea is aligned with the student's sentences by embedding similarity.
+Covered ideas are acknowledged by quoting the student's own words; missing ideas are named
+by their key words, never by quoting the reference answer, so the feedback guides without
+handing over the answer.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from typing import Protocol
+
+import numpy as np
+
+# MiniLM cosine. On 500 SemEval train answers, mean idea similarity separates correct from
+# incorrect/contradictory answers with AUC 0.71; at 0.55 precision and recall are both ~0.55.
+COVERED_SIMILARITY = 0.55
+_SENTENCE = re.compile(r"(?<=[.!?])\s+")
+_CLAUSE = re.compile(r";\s+|,\s+(?:and|but|so|because|which)\s+|\s+because\s+")
+_WORD = re.compile(r"[A-Za-z][A-Za-z0-9_'-]+")
+_STOPWORDS = frozenset(
+    """a about above after again against all also an and any are as at be because been before being
+    below between both but by can could did do does doing down during each few for from further had has
+    have having he her here hers him his how i if in into is it its itself just like made make makes more
+    most must my no nor not now of off on once only or other our out over own same she should so some
+    such than that the their them then there these they this those through to too under until up use
+    used uses using very was we were what when where which while who whom why will with would you your
+    it's one two get gets thing things way ways""".split()
+)
+
+
+class Encoder(Protocol):
+    def encode(self, texts: list[str]) -> np.ndarray: ...
+
+
+@dataclass
+class Idea:
+    text: str
+    similarity: float
+    evidence: str  # the student's sentence closest to the idea
+
+
+@dataclass
+class Alignment:
+    covered: list[Idea] = field(default_factory=list)
+    missing: list[Idea] = field(default_factory=list)
+
+    @property
+    def coverage(self) -> float:
+        total = len(self.covered) + len(self.missing)
+        return len(self.covered) / total if total else 0.0
+
+
+def ideas_of(reference: str) -> list[str]:
+    """Split a reference answer into short idea units."""
+    ideas: list[str] = []
+    for sentence in _SENTENCE.split(reference.strip()):
+        parts = _CLAUSE.split(sentence) if len(sentence) > 90 else [sentence]
+        ideas.extend(p.strip(" ,;.") for p in parts if len(_content_words(p)) >= 2)
+    return ideas or ([reference.strip()] if reference.strip() else [])
+
+
+def _content_words(text: str) -> list[str]:
+    return [w for w in _WORD.findall(text.lower()) if w not in _STOPWORDS and len(w) > 2]
+
+
+def align(*, reference_answers: list[str], answer: str, encoder: Encoder) -> Alignment:
+    """Which ideas of the best-matching reference answer the student's answer covers."""
+    sentences = [s for s in _SENTENCE.split(answer.strip()) if s] or [answer]
+    candidates = sentences + ([answer] if len(sentences) > 1 else [])
+    best: Alignment | None = None
+    answer_vectors = encoder.encode(candidates)
+    for reference in reference_answers:
+        ideas = ideas_of(reference)
+        if not ideas:
+            continue
+        similarity = encoder.encode(ideas) @ answer_vectors.T  # ideas x candidates
+        result = Alignment()
+        for i, idea in enumerate(ideas):
+            j = int(similarity[i].argmax())
+            item = Idea(text=idea, similarity=float(similarity[i, j]), evidence=candidates[j])
+            (result.covered if item.similarity >= COVERED_SIMILARITY else result.missing).append(item)
+        if best is None or result.coverage > best.coverage:
+            best = result
+    return best or Alignment()
+
+
+def missing_keywords(idea: str, answer: str, limit: int = 4) -> list[str]:
+    """Key words of a missing idea that the answer does not use."""
+    used = set(_content_words(answer))
+    words: list[str] = []
+    for word in _content_words(idea):
+        if word not in used and word not in words:
+            words.append(word)
+    return words[:limit]
+
+
+def _quote(text: str, limit: int = 140) -> str:
+    text = " ".join(text.split())
+    return f"“{text if len(text) <= limit else text[: limit - 1].rstrip() + '…'}”"
+
+
+def compose(*, verdict: str, alignment: Alignment, answer: str) -> str:
+    """Feedback text for a verdict, grounded in the alignment."""
+    covered = alignment.covered[:2]
+    hints = [missing_keywords(idea.text, answer) for idea in alignment.missing]
+    hints = [h for h in hints if h][:3]
+    hint_text = "; ".join(", ".join(h) for h in hints)
+    parts: list[str] = []
+    if verdict == "correct":
+        parts.append("Correct.")
+        if covered:
+            parts.append(f"You explained the key idea well: {_quote(covered[0].evidence)}.")
+        if hint_text:
+            parts.append(f"To make it complete, you could also mention: {hint_text}.")
+    elif verdict == "partially_correct":
+        parts.append("Partly correct.")
+        if covered:
+            parts.append(f"This part is right: {_quote(covered[0].evidence)}.")
+        parts.append(
+            f"Your answer still misses part of the expected answer; think about: {hint_text}."
+            if hint_text
+            else "Your answer is on the right track but incomplete; explain it more precisely."
+        )
+    elif verdict == "contradictory":
+        parts.append("Your answer contradicts the expected answer.")
+        if covered:
+            parts.append(f"Check this statement again: {_quote(covered[0].evidence)}.")
+        if hint_text:
+            parts.append(f"Revisit: {hint_text}.")
+    else:
+        parts.append("Not correct yet.")
+        parts.append(
+            f"The expected answer is about: {hint_text}." if hint_text else "Reread the question and the related reading."
+        )
+    return " ".join(parts)
