@@ -4,6 +4,7 @@ import os
 import signal
 import subprocess
 import sys
+import time
 import uuid
 
 import pytest
@@ -12,6 +13,9 @@ from channels.layers import get_channel_layer
 from django.conf import settings
 from django.db import connection
 
+from student_model import ml_registry, tasks
+from student_model.models import Grade, Submission
+from tests import factories
 from tutor.celery import app, ping
 
 pytestmark = pytest.mark.services
@@ -23,24 +27,53 @@ def _test_database_url() -> str:
     return f"postgres://{db['USER']}@{db['HOST']}:{db['PORT']}/{db['NAME']}"
 
 
+class Worker:
+    """A real Celery worker process consuming one queue through the Redis broker."""
+
+    def __init__(self, queue: str, **env: str):
+        self.queue = queue
+        self.env = dict(os.environ, DATABASE_URL=_test_database_url(), CELERY_TASK_ALWAYS_EAGER="false", **env)
+        self.proc: subprocess.Popen | None = None
+
+    def start(self) -> "Worker":
+        self.proc = subprocess.Popen(
+            [sys.executable, "-m", "celery", "-A", "tutor", "worker", "--pool", "solo", "-Q", self.queue,
+             "--without-heartbeat", "--without-gossip", "--without-mingle", "-l", "warning"],
+            env=self.env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True,
+        )
+        return self
+
+    def kill(self, sig: int = signal.SIGKILL) -> None:
+        os.killpg(self.proc.pid, sig)
+        try:
+            self.proc.wait(timeout=20)
+        except subprocess.TimeoutExpired:
+            os.killpg(self.proc.pid, signal.SIGKILL)
+
+
 @pytest.fixture
-def celery_worker_process(transactional_db):
-    env = dict(os.environ, DATABASE_URL=_test_database_url(), CELERY_TASK_ALWAYS_EAGER="false")
+def workers(transactional_db):
+    started: list[Worker] = []
     queue = f"test-{uuid.uuid4().hex[:8]}"
-    proc = subprocess.Popen(
-        [sys.executable, "-m", "celery", "-A", "tutor", "worker", "--pool", "solo", "-Q", queue,
-         "--without-heartbeat", "--without-gossip", "--without-mingle", "-l", "warning"],
-        env=env,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.STDOUT,
-        start_new_session=True,
-    )
-    yield queue
-    os.killpg(proc.pid, signal.SIGTERM)
-    try:
-        proc.wait(timeout=20)
-    except subprocess.TimeoutExpired:
-        os.killpg(proc.pid, signal.SIGKILL)
+
+    def start(**env: str) -> Worker:
+        started.append(Worker(queue, **env).start())
+        return started[-1]
+
+    yield start
+    for worker in started:
+        if worker.proc.poll() is None:
+            worker.kill(signal.SIGTERM)
+
+
+def _wait_for(condition, timeout: float = 180.0, every: float = 0.05):
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        value = condition()
+        if value:
+            return value
+        time.sleep(every)
+    raise AssertionError(f"gave up waiting after {timeout:.0f} s")
 
 
 def test_settings_use_the_real_services():
@@ -50,8 +83,9 @@ def test_settings_use_the_real_services():
     assert not app.conf.task_always_eager
 
 
-def test_a_worker_process_runs_a_task_through_the_redis_broker(celery_worker_process):
-    result = ping.apply_async(queue=celery_worker_process)
+def test_a_worker_process_runs_a_task_through_the_redis_broker(workers):
+    worker = workers()
+    result = ping.apply_async(queue=worker.queue)
     # The result travels back through django-celery-results in the test database.
     assert result.get(timeout=60) == "pong"
     from django_celery_results.models import TaskResult
@@ -73,3 +107,24 @@ def test_channel_layer_group_send_reaches_a_member_through_redis():
 
     message = async_to_sync(roundtrip)()
     assert message == {"type": "hello", "text": "through redis"}
+
+
+@pytest.mark.slow
+def test_a_submission_is_graded_even_when_its_worker_dies_mid_task(workers, grader):
+    ml_registry.register_version(version="test-grader", path=grader.path, activate=True)
+    submission = factories.SubmissionFactory(
+        question=factories.QuestionFactory(reference="The water was evaporated, leaving the salt."),
+        answer="Let the water evaporate and the salt is left behind.",
+    )
+    first = workers(CELERY_VISIBILITY_TIMEOUT="3")
+    tasks.grade_submission.apply_async(args=[submission.pk], queue=first.queue)
+
+    # The worker marks the submission 'grading' before it loads the model (seconds): kill it then.
+    _wait_for(lambda: Submission.objects.filter(pk=submission.pk, status="grading").exists())
+    first.kill()
+    assert not Grade.objects.filter(submission=submission).exists()
+
+    workers(CELERY_VISIBILITY_TIMEOUT="3")  # after a restart the unacknowledged task is delivered again
+    _wait_for(lambda: Submission.objects.filter(pk=submission.pk, status="graded").exists())
+    grade = Grade.objects.get(submission=submission)
+    assert grade.source == "model" and grade.model_version == "test-grader" and grade.feedback

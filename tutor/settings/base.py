@@ -104,7 +104,9 @@ CELERY_TASK_ROUTES = {
     "student_model.tasks.grade_submission": {"queue": "grading"},
     "*.retrain_*": {"queue": "training"},
 }
-CELERY_BROKER_TRANSPORT_OPTIONS = {"visibility_timeout": 3600}
+# A task taken by a worker that dies is redelivered after this many seconds (Redis broker);
+# it must exceed the longest task (training runs on the `training` queue).
+CELERY_BROKER_TRANSPORT_OPTIONS = {"visibility_timeout": env.int("CELERY_VISIBILITY_TIMEOUT", default=3600)}
 CELERY_TIMEZONE = "UTC"
 
 AUTH_PASSWORD_VALIDATORS = [

@@ -108,7 +108,7 @@ def finetune(embedder: Embedder, pairs: list[tuple[str, str]], config: FinetuneC
                 optimiser.zero_grad()
                 loss.backward()
                 optimiser.step()
-                losses.append(float(loss))
+                losses.append(loss.item())
             history.append(float(np.mean(losses)) if losses else 0.0)
     finally:
         model.eval()
