@@ -121,7 +121,7 @@ def main() -> None:
     if not args.no_finetune:
         ft_config = FinetuneConfig()
         start = time.perf_counter()
-        pairs = course_pairs(index.passages, embedder)
+        pairs = course_pairs(index.passages, embedder, vectors=index.vectors)
         info = finetune(embedder, pairs, ft_config)
         info["finetune_s"] = round(time.perf_counter() - start, 1)
         info["pairs_available"] = len(pairs)

@@ -115,3 +115,8 @@ def course_detail(*, slug: str) -> Course:
         )),
         Prefetch("questions", queryset=Question.objects.select_related("unit").prefetch_related("skills")),
     ).get(slug=slug)
+
+
+def resource_list_for_course(*, course: Course) -> QuerySet[Resource]:
+    """Every resource of a course that has text, for system-side work (e.g. the tutor's index)."""
+    return Resource.objects.filter(course=course).exclude(body="").order_by("id")

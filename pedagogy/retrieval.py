@@ -17,6 +17,7 @@ from pathlib import Path
 
 from django.conf import settings
 
+from domain import selectors as domain_selectors
 from domain.models import Course
 from tutor.ml.retrieval.chunking import Document
 from tutor.ml.retrieval.evaluate import DEFAULT_CONFIG, EngineConfig, build_engine
@@ -43,12 +44,8 @@ def engine_config() -> EngineConfig:
 
 
 def _resource_rows(*, course: Course) -> list[tuple[int, str, str, str]]:
-    # Read-only, system-side read of every reading in the course (no user to scope it to).
-    # TODO: move to a domain selector (see the report of this change).
-    from domain.models import Resource
-
     return list(
-        Resource.objects.filter(course=course).exclude(body="").order_by("id").values_list("id", "external_id", "title", "body")
+        domain_selectors.resource_list_for_course(course=course).values_list("id", "external_id", "title", "body")
     )
 
 

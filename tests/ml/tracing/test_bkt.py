@@ -79,3 +79,20 @@ def test_save_load_round_trip(fitted, tmp_path):
     seqs = simulate(n_students=5, seed=3)
     for p, q in zip(fitted.predict(seqs), again.predict(seqs)):
         np.testing.assert_allclose(p, q)
+
+
+def test_very_long_chains_stay_finite():
+    long = StudentSequence.from_pairs([(1, 1)] * 3000 + [(1, 0)] * 3000 + [(1, 1)] * 50)
+    model = BKT().fit([long] + simulate(n_students=20, seed=4))
+    for values in model.params.values():
+        assert np.all(np.isfinite(values))
+    pred = model.predict([long])[0]
+    assert np.all(np.isfinite(pred)) and np.all((pred > 0) & (pred < 1))
+
+
+def test_mastery_stays_a_probability_after_a_long_correct_run_then_errors(fitted):
+    seq = StudentSequence.from_pairs([(3, 1)] * 400 + [(3, 0)] * 10)
+    pred = fitted.predict([seq])[0]
+    assert np.all((pred > 0) & (pred < 1))
+    short = fitted.predict([StudentSequence.from_pairs([(3, 1)] * 8 + [(3, 0)] * 5)])[0]
+    assert short[-1] < short[8]  # errors after apparent mastery lower the prediction

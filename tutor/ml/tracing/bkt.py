@@ -19,6 +19,9 @@ from .base import Tracer, Vocabulary
 from .data import StudentSequence
 
 
+_EPS = 1e-9
+
+
 @dataclass
 class BKTConfig:
     max_iter: int = 100
@@ -128,31 +131,39 @@ class BKT(Tracer):
             pk = pk[: p.batch[t]]
             ct = (1 - pk) * e0[s] + pk * e1[s]
             c[s] = ct
-            a1[s] = pk * e1[s] / ct
+            # kept off 0/1 so the scaled backward variables (at most 1 / P(state)) stay finite
+            # on chains of thousands of attempts
+            a1[s] = np.clip(pk * e1[s] / ct, _EPS, 1 - _EPS)
             pk = a1[s] + (1 - a1[s]) * tr[s]
-        # backward pass (scaled): b_t(state) = P(o_>t | state_t) / prod c
+        # backward pass: b_t(state) ∝ P(o_>t | state_t), renormalised to b0 + b1 = 1 at every step
+        # (posteriors below are ratios, so the per-step scale cancels and nothing under/overflows)
         g1 = np.empty(n)  # smoothed P(known_t | all o)
         xi = np.zeros(n)  # expected unknown->known transitions between t and t+1
-        b0 = np.ones(p.batch[T - 1]) if T else np.ones(0)
-        b1 = np.ones_like(b0)
+        b0 = np.full(p.batch[T - 1], 0.5) if T else np.ones(0)
+        b1 = b0.copy()
         for t in range(T - 1, -1, -1):
             s = p.slot(t)
             nt = p.batch[t]
+            a1t = a1[s]
             if t < T - 1:
                 nn = p.batch[t + 1]
                 s1 = p.slot(t + 1)
-                e0n, e1n, cn = e0[s1], e1[s1], c[s1]
+                e0n, e1n = e0[s1], e1[s1]
                 trt = tr[s][:nn]
-                nb0 = np.ones(nt)
-                nb1 = np.ones(nt)
-                nb0[:nn] = ((1 - trt) * e0n * b0 + trt * e1n * b1) / cn
-                nb1[:nn] = e1n * b1 / cn
+                raw0 = (1 - trt) * e0n * b0 + trt * e1n * b1
+                raw1 = e1n * b1
+                head = a1t[:nn]
                 x = np.zeros(nt)
-                x[:nn] = (1 - a1[s][:nn]) * trt * e1n * b1 / cn
+                x[:nn] = (1 - head) * trt * e1n * b1 / ((1 - head) * raw0 + head * raw1)
                 xi[s] = x
+                nb0 = np.full(nt, 0.5)
+                nb1 = np.full(nt, 0.5)
+                norm = raw0 + raw1
+                nb0[:nn] = raw0 / norm
+                nb1[:nn] = raw1 / norm
                 b0, b1 = nb0, nb1
-            g = a1[s] * b1
-            g1[s] = g / (g + (1 - a1[s]) * b0)
+            g = a1t * b1
+            g1[s] = g / (g + (1 - a1t) * b0)
         loglik = float(np.log(c).sum())
         first = p.slot(0) if T else slice(0, 0)
         stats = {
@@ -214,11 +225,12 @@ class BKT(Tracer):
         for t, (k, c) in enumerate(zip(enc.tolist(), seq.correct.tolist())):
             pk = known.get(k, prior[k])
             pred[t] = pk * (1 - slip[k]) + (1 - pk) * guess[k]
+            # explicit denominators: 1 - pred[t] loses precision when pk is close to 1
             if c:
-                post = pk * (1 - slip[k]) / pred[t]
+                post = pk * (1 - slip[k]) / (pk * (1 - slip[k]) + (1 - pk) * guess[k])
             else:
-                post = pk * slip[k] / (1 - pred[t])
-            known[k] = post + (1 - post) * learn[k]
+                post = pk * slip[k] / (pk * slip[k] + (1 - pk) * (1 - guess[k]))
+            known[k] = min(1.0, post + (1 - post) * learn[k])
             after[t] = known[k]
         return pred, after
 

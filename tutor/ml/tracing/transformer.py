@@ -8,8 +8,12 @@ of a student's history) and the current question ``skill_t``.
   state at ``t`` summarises attempts ``0..t-1``;
 * retriever (AKT): the current question attends to the questions of those past attempts
   (keys) and reads their encoded knowledge (values);
-* output: MLP over [retrieved knowledge, question] plus a per-question difficulty bias
-  (Rasch-like, as in AKT).
+* output: MLP over [retrieved knowledge, question, count features of the whole past
+  (:func:`history_features`)] plus a per-question difficulty bias (Rasch-like, as in AKT).
+
+``TransformerConfig(encoder="lstm")`` swaps the self-attention encoder for a recurrent one
+(DKT-style) under the same retriever; on the fold-1 splits it measured within 0.003 AUC of
+the attention encoder, so the default stays pure attention.
 
 Attention scores get a learned, per-head penalty proportional to the distance in attempts
 (ALiBi-style), a cheap stand-in for AKT's monotonic decay: older attempts count less.
@@ -50,7 +54,7 @@ class TransformerConfig:
     dropout: float = 0.2
     max_len: int = 200
     batch_tokens: int = 12_800  # padded tokens per batch (windows are bucketed by length)
-    lr: float = 2e-3
+    lr: float = 4e-3
     weight_decay: float = 1e-5
     max_epochs: int = 30
     patience: int = 3
