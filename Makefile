@@ -10,7 +10,7 @@ export TRANSFORMERS_OFFLINE := 1
 
 .PHONY: run install migrate demo models serve worker test test-fast clean
 
-run: install migrate demo serve
+run: install migrate demo models serve
 
 install: $(STAMP)
 

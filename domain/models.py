@@ -48,7 +48,8 @@ class Skill(models.Model):
     )
 
     class Meta:
-        ordering = ["course", "unit__order", "slug"]
+        # NULLs first on every database (SQLite and PostgreSQL disagree by default).
+        ordering = ["course", models.F("unit__order").asc(nulls_first=True), "slug"]
         constraints = [models.UniqueConstraint(fields=["course", "slug"], name="skill_unique_slug_per_course")]
 
     def __str__(self) -> str:
@@ -141,7 +142,7 @@ class Resource(models.Model):
     licence = models.CharField(max_length=200, blank=True)
 
     class Meta:
-        ordering = ["course", "unit__order", "order", "id"]
+        ordering = ["course", models.F("unit__order").asc(nulls_first=True), "order", "id"]
         constraints = [
             models.UniqueConstraint(
                 fields=["course", "external_id"],
