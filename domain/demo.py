@@ -278,7 +278,7 @@ def build_physical_science(semeval_dir: Path) -> tuple[dict, list[dict]]:
                 )
     course = {
         "slug": "physical-science",
-        "title": "Physical and life science (SciEntsBank and Beetle)",
+        "title": "Physical Science",
         "description": (
             "Short-answer science questions with real student answers graded by their teachers: "
             "SciEntsBank (grades 3-6, FOSS science modules) and Beetle (basic electricity and "
@@ -363,7 +363,7 @@ def build_computer_networks(saf_dir: Path) -> tuple[dict, list[dict]]:
                 )
     course = {
         "slug": "computer-networks",
-        "title": "Communication networks (SAF)",
+        "title": "Computer Networks",
         "description": (
             "A university course on communication networks: short-answer questions with real "
             "answers, each scored and given written feedback by a tutor. Historical answers are "
@@ -439,7 +439,7 @@ def build_data_structures(mohler_csv: Path) -> tuple[dict, list[dict]]:
                 )
     course = {
         "slug": "data-structures",
-        "title": "Data structures (Mohler, UNT)",
+        "title": "Data Structures",
         "description": (
             "An introductory computer science / data structures course at the University of North "
             "Texas: ten assignments and two exams of short-answer questions, each answer scored 0-5 "
