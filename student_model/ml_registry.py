@@ -115,6 +115,31 @@ def install_shipped_versions() -> list[GraderVersion]:
     return installed
 
 
+PART_BYTES = 15 * 1024 * 1024  # each committed file stays well under the 16 MB limits of our tooling
+
+
+def ship_version(*, version: str, destination: Path | None = None) -> Path:
+    """Package a trained version for committing: fp16 weights split into parts, no checkpoint.
+
+    ``install_shipped_versions`` (run by ``prepare_models``) turns it back into a version directory.
+    """
+    from safetensors.torch import load_file, save_file
+
+    source = Path(get_version(version=version).path)
+    target = disk_registry.version_dir(destination or shipped_root(), KIND, version)
+    shutil.rmtree(target, ignore_errors=True)
+    shutil.copytree(source, target, ignore=shutil.ignore_patterns("checkpoint.pt", "*.safetensors"))
+    for weights in source.glob("*.safetensors"):
+        half = {k: (v.half() if v.is_floating_point() else v) for k, v in load_file(str(weights)).items()}
+        packed = target / weights.name
+        save_file(half, str(packed))
+        data = packed.read_bytes()
+        packed.unlink()
+        for n, start in enumerate(range(0, len(data), PART_BYTES)):
+            (target / f"{weights.name}.part-{n:02d}").write_bytes(data[start : start + PART_BYTES])
+    return target
+
+
 def _copy_joining_parts(source: Path, target: Path) -> None:
     """Copy a version directory; ``name.part-00``, ``name.part-01``... become ``name``."""
     partial = target.with_name(target.name + ".partial")

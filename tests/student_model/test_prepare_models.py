@@ -1,34 +1,38 @@
 """prepare_models: the shipped grader (split into parts) is installed, registered and activated."""
 
 import io
-import shutil
 
 import pytest
 from django.core.management import call_command
 
 from student_model import ml_registry
 from student_model.models import GraderVersion
+from tutor.ml.data.types import GradedAnswer
 from tutor.ml.grading.predictor import get_predictor
 
 pytestmark = [pytest.mark.django_db, pytest.mark.slow]
 
 
+def _items(question, references, answers):
+    return [
+        GradedAnswer(dataset="", subset="", split="", question_id="q", question=question,
+                     reference_answers=tuple(references), answer_id=str(i), answer=a)
+        for i, a in enumerate(answers)
+    ]
+
+
 @pytest.fixture
 def shipped(grader, tmp_path, settings):
-    """The test grader as the product ships it: model.safetensors split into parts."""
-    target = tmp_path / "shipped" / "grader" / "grader-shipped"
-    shutil.copytree(grader.path, target, ignore=shutil.ignore_patterns("checkpoint.pt"))
-    weights = (target / "model.safetensors").read_bytes()
-    (target / "model.safetensors").unlink()
-    half = len(weights) // 2
-    (target / "model.safetensors.part-00").write_bytes(weights[:half])
-    (target / "model.safetensors.part-01").write_bytes(weights[half:])
+    """The test grader packaged as the product ships it (ship_grader: fp16 weights in parts)."""
     settings.SHIPPED_MODEL_DIR = tmp_path / "shipped"
+    ml_registry.register_version(version="grader-shipped", path=grader.path)
+    call_command("ship_grader", "grader-shipped", stdout=io.StringIO())
+    GraderVersion.objects.all().delete()  # a fresh installation knows nothing of it
     settings.MODEL_DIR = tmp_path / "models"
-    return weights
+    return settings.SHIPPED_MODEL_DIR / "grader" / "grader-shipped"
 
 
-def test_the_shipped_grader_is_installed_and_activated(shipped, settings, monkeypatch):
+def test_the_shipped_grader_is_installed_and_activated(grader, shipped, settings, monkeypatch):
     monkeypatch.setattr("student_model.tasks.grade_submission.delay", lambda _id: None)
     out = io.StringIO()
     call_command("prepare_models", stdout=out)
@@ -36,12 +40,17 @@ def test_the_shipped_grader_is_installed_and_activated(shipped, settings, monkey
     active = ml_registry.active_version()
     assert active.version == "grader-shipped"
     installed = settings.MODEL_DIR / "grader" / "grader-shipped"
-    assert (installed / "model.safetensors").read_bytes() == shipped
-    assert get_predictor(installed).grade(
-        question="How did you separate the salt from the water?",
-        reference_answers=["The water was evaporated, leaving the salt."],
-        answer="The water evaporated.",
-    ).verdict
+    parts = sorted(shipped.glob("model.safetensors*"))
+    assert [p.name for p in parts[:2]] == ["model.safetensors.part-00", "model.safetensors.part-01"]
+    assert all(p.stat().st_size <= ml_registry.PART_BYTES for p in parts)
+    assert not (shipped / "checkpoint.pt").exists()
+    question = "How did you separate the salt from the water?"
+    references = ["The water was evaporated, leaving the salt."]
+    answers = ["The water evaporated.", "I shook the vial."]
+    original = get_predictor(grader.path).predict(_items(question, references, answers))
+    restored = get_predictor(installed).predict(_items(question, references, answers))
+    for a, b in zip(original, restored):
+        assert a.verdict == b.verdict and abs(a.confidence - b.confidence) < 0.01  # fp16 rounding only
     assert "Active grader: grader-shipped" in out.getvalue()
 
     call_command("prepare_models", stdout=io.StringIO())  # idempotent
