@@ -44,7 +44,9 @@ def grade_submission(*, submission_id: int) -> str:
         question=question.prompt, reference_answers=references, answer=submission.answer
     )
     alignment = feedback.align(reference_answers=references, answer=submission.answer, encoder=get_embedder())
-    text = feedback.compose(verdict=prediction.verdict, alignment=alignment, answer=submission.answer)
+    text = feedback.compose(
+        verdict=prediction.verdict, alignment=alignment, answer=submission.answer, question=question.prompt
+    )
 
     with transaction.atomic():
         submission = Submission.objects.select_for_update().select_related("question").get(pk=submission_id)

@@ -55,3 +55,20 @@ def test_feedback_is_phrased_per_verdict(encoder):
     assert "contradicts" in feedback.compose(verdict="contradictory", alignment=alignment, answer=answer)
     partial = feedback.compose(verdict="partially_correct", alignment=alignment, answer=answer)
     assert partial.startswith("Partly correct.") and "salt crystals" in partial
+
+
+def test_hints_leave_out_words_the_question_already_gives():
+    question = "What does REPL stand for, and what does it describe?"
+    answer = "It is a kind of loop like a for loop that repeats a list."
+    alignment = feedback.Alignment(missing=[feedback.Idea(
+        text='REPL stands for "read-eval-print loop," which describes the repetitive nature of a shell',
+        similarity=0.2, evidence=answer)])
+    text = feedback.compose(verdict="incorrect", alignment=alignment, answer=answer, question=question)
+    assert "read-eval-print" in text
+    assert "repl" not in text.lower() and "stands" not in text and "describes" not in text
+
+
+def test_quotes_do_not_double_the_punctuation(encoder):
+    answer = "The water evaporated and left salt crystals."
+    alignment = feedback.align(reference_answers=[REFERENCE], answer=answer, encoder=encoder)
+    assert "crystals”." in feedback.compose(verdict="correct", alignment=alignment, answer=answer)

@@ -117,3 +117,15 @@ def test_train_config_round_trips_through_a_dict():
     again = TrainConfig.from_dict(config.to_dict())
     assert again == config
     assert LABELS == ("correct", "partially_correct", "contradictory", "incorrect")
+
+
+def test_points_stay_inside_the_verdicts_band():
+    from tutor.ml.grading.predictor import Prediction
+
+    def prediction(verdict, score):
+        return Prediction(verdict=verdict, probabilities={}, score=score, confidence=0.6)
+
+    assert prediction("incorrect", 0.71).points(1.0) == 0.25
+    assert prediction("correct", 0.4).points(2.0) == 1.5
+    assert prediction("partially_correct", 0.6).points(5.0) == 3.0
+    assert prediction("contradictory", 0.1).points(1.0) == 0.1

@@ -28,7 +28,8 @@ _STOPWORDS = frozenset(
     most must my no nor not now of off on once only or other our out over own same she should so some
     such than that the their them then there these they this those through to too under until up use
     used uses using very was we were what when where which while who whom why will with would you your
-    it's one two get gets thing things way ways""".split()
+    it's one two get gets thing things way ways stand stands describe describes described call called
+    known mean means meant refer refers referred""".split()
 )
 
 
@@ -88,9 +89,9 @@ def align(*, reference_answers: list[str], answer: str, encoder: Encoder) -> Ali
     return best or Alignment()
 
 
-def missing_keywords(idea: str, answer: str, limit: int = 4) -> list[str]:
-    """Key words of a missing idea that the answer does not use."""
-    used = set(_content_words(answer))
+def missing_keywords(idea: str, answer: str, question: str = "", limit: int = 4) -> list[str]:
+    """Key words of a missing idea that neither the answer nor the question already uses."""
+    used = set(_content_words(answer)) | set(_content_words(question))
     words: list[str] = []
     for word in _content_words(idea):
         if word not in used and word not in words:
@@ -99,14 +100,14 @@ def missing_keywords(idea: str, answer: str, limit: int = 4) -> list[str]:
 
 
 def _quote(text: str, limit: int = 140) -> str:
-    text = " ".join(text.split())
+    text = " ".join(text.split()).rstrip(".!?;:, ")
     return f"“{text if len(text) <= limit else text[: limit - 1].rstrip() + '…'}”"
 
 
-def compose(*, verdict: str, alignment: Alignment, answer: str) -> str:
+def compose(*, verdict: str, alignment: Alignment, answer: str, question: str = "") -> str:
     """Feedback text for a verdict, grounded in the alignment."""
     covered = alignment.covered[:2]
-    hints = [missing_keywords(idea.text, answer) for idea in alignment.missing]
+    hints = [missing_keywords(idea.text, answer, question) for idea in alignment.missing]
     hints = [h for h in hints if h][:3]
     hint_text = "; ".join(", ".join(h) for h in hints)
     parts: list[str] = []

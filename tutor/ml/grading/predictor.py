@@ -25,6 +25,15 @@ from .inference import aggregate, forward_pairs
 from .model import load_model
 
 
+# Share of the points each verdict allows (the score head places an answer inside its band).
+VERDICT_BANDS: dict[str, tuple[float, float]] = {
+    "correct": (0.75, 1.0),
+    "partially_correct": (0.25, 0.75),
+    "contradictory": (0.0, 0.25),
+    "incorrect": (0.0, 0.25),
+}
+
+
 @dataclass(frozen=True)
 class Prediction:
     verdict: str
@@ -33,7 +42,10 @@ class Prediction:
     confidence: float  # calibrated probability of the verdict
 
     def points(self, max_points: float) -> float:
-        return round(self.score * max_points, 2)
+        """Points for the question: the score head, kept inside the verdict's band so that the
+        two never disagree (an "incorrect" answer never gets most of the points)."""
+        low, high = VERDICT_BANDS[self.verdict]
+        return round(min(max(self.score, low), high) * max_points, 2)
 
 
 class GraderPredictor:
