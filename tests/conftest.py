@@ -1,4 +1,8 @@
+import os
+
 import pytest
+
+os.environ.setdefault("HF_HUB_OFFLINE", "1")  # weights come from installed packages, never a hub
 
 from tests import factories
 
@@ -46,3 +50,14 @@ def grader(tmp_path_factory):
     from tests.ml.grader_fixture import trained_grader
 
     return trained_grader(tmp_path_factory.mktemp("models"))
+
+
+@pytest.fixture(scope="session", autouse=True)
+def _one_torch_thread():
+    """Model tests run on one thread: repeatable numbers, and the 2-core machine stays responsive."""
+    import torch
+
+    previous = torch.get_num_threads()
+    torch.set_num_threads(1)
+    yield
+    torch.set_num_threads(previous)

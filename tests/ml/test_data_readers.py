@@ -1,7 +1,6 @@
 """The dataset readers on the real files (skipped where ../shared/data is absent)."""
 
 from collections import Counter
-from pathlib import Path
 
 import pytest
 

@@ -1,19 +1,6 @@
-import os
-
 import pytest
-import torch
 
 from tests.ml.retrieval.book import OTHERS, SHELL, book_documents
-
-os.environ.setdefault("HF_HUB_OFFLINE", "1")
-
-
-@pytest.fixture(scope="session", autouse=True)
-def _few_threads():
-    previous = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(previous)
 
 
 @pytest.fixture(scope="session")
