@@ -91,6 +91,22 @@ def _document(course: dict, units: list, skills: list, questions: list, resource
     }
 
 
+def _question(
+    *, external_id: str, unit: str, order: int, prompt: str, max_points: float, references: list[tuple[str, str]]
+) -> dict:
+    """A question of a course document whose single skill is its unit's; ``references`` are (id, text)."""
+    return {
+        "external_id": external_id,
+        "unit": unit,
+        "order": order,
+        "prompt": prompt,
+        "max_points": max_points,
+        "skills": [unit],
+        "reference_answers": [{"external_id": ref_id, "text": text} for ref_id, text in references],
+        "rubric": [],
+    }
+
+
 def _history_row(
     row: GradedAnswer, *, student: str, unit_order: int, score: float, verdict: str, question_id: str | None = None
 ) -> dict:
@@ -246,24 +262,14 @@ def build_physical_science(semeval_dir: Path) -> tuple[dict, list[dict]]:
         else:
             title = f"Beetle: {_split_words(module)}"
         units.append({"id": unit_id, "order": order, "title": title})
-        skill = unit_id
-        skills.append({"slug": skill, "name": title.split(": ", 1)[1], "description": "", "unit": unit_id, "prerequisites": []})
+        skills.append({"slug": unit_id, "name": title.split(": ", 1)[1], "description": "", "unit": unit_id, "prerequisites": []})
         for q_order, (question_id, rows) in enumerate(sorted(by_unit[(subset, module)].items()), start=1):
             first = rows[0]
             questions.append(
-                {
-                    "external_id": question_id,
-                    "unit": unit_id,
-                    "order": q_order,
-                    "prompt": first.question,
-                    "max_points": 1.0,
-                    "skills": [skill],
-                    "reference_answers": [
-                        {"external_id": ref_id, "text": text}
-                        for ref_id, text in zip(ref_ids[question_id], first.reference_answers, strict=True)
-                    ],
-                    "rubric": [],
-                }
+                _question(
+                    external_id=question_id, unit=unit_id, order=q_order, prompt=first.question, max_points=1.0,
+                    references=list(zip(ref_ids[question_id], first.reference_answers, strict=True)),
+                )
             )
             for row in rows:
                 prefix = "sci" if subset == "sciEntsBank" else "beetle"
@@ -341,19 +347,11 @@ def build_computer_networks(saf_dir: Path) -> tuple[dict, list[dict]]:
             answers = by_question[question_id]
             first = answers[0]
             questions.append(
-                {
-                    "external_id": question_id,
-                    "unit": unit_id,
-                    "order": q_order,
-                    "prompt": first.question,
-                    "max_points": first.max_score,
-                    "skills": [unit_id],
-                    "reference_answers": [
-                        {"external_id": f"{question_id}-a{n}", "text": text}
-                        for n, text in enumerate(first.reference_answers, start=1)
-                    ],
-                    "rubric": [],
-                }
+                _question(
+                    external_id=question_id, unit=unit_id, order=q_order, prompt=first.question,
+                    max_points=first.max_score,
+                    references=[(f"{question_id}-a{n}", t) for n, t in enumerate(first.reference_answers, start=1)],
+                )
             )
             for row in answers:
                 # No student ids in SAF: answers with the same number form one pseudonymous student.
@@ -414,16 +412,10 @@ def build_data_structures(mohler_csv: Path) -> tuple[dict, list[dict]]:
             answers = by_question[question_id]
             first = answers[0]
             questions.append(
-                {
-                    "external_id": question_id,
-                    "unit": unit_id,
-                    "order": q_order,
-                    "prompt": first.question,
-                    "max_points": 5.0,
-                    "skills": [unit_id],
-                    "reference_answers": [{"external_id": f"{question_id}-a1", "text": first.reference_answers[0]}],
-                    "rubric": [],
-                }
+                _question(
+                    external_id=question_id, unit=unit_id, order=q_order, prompt=first.question, max_points=5.0,
+                    references=[(f"{question_id}-a1", first.reference_answers[0])],
+                )
             )
             for row in answers:
                 # No student ids (removed for privacy): the z-th answers of an assignment form one pseudonym.
