@@ -1,7 +1,17 @@
 from django.contrib import admin, messages
 from django.core.exceptions import ValidationError
 
-from .models import Grade, GraderVersion, Submission
+from .models import (
+    Grade,
+    GradeEvent,
+    GraderVersion,
+    MasteryEvent,
+    ReleasePolicy,
+    SkillMastery,
+    Submission,
+    TracerVersion,
+    TrainingRun,
+)
 
 
 class GradeInline(admin.TabularInline):
@@ -65,3 +75,61 @@ class GraderVersionAdmin(admin.ModelAdmin):
             self.message_user(request, " ".join(exc.messages), messages.ERROR)
             return
         self.message_user(request, f"Grader {version} is now active.", messages.SUCCESS)
+
+
+# --- review, release and retraining (issue 4) ---
+
+
+@admin.register(ReleasePolicy)
+class ReleasePolicyAdmin(admin.ModelAdmin):
+    list_display = ["course", "auto_release", "confidence_threshold", "updated_at", "updated_by"]
+    raw_id_fields = ["updated_by"]
+
+
+@admin.register(GradeEvent)
+class GradeEventAdmin(admin.ModelAdmin):
+    """The audit trail is written by the services only."""
+
+    list_display = ["id", "submission", "action", "actor", "created_at"]
+    list_filter = ["action", "submission__question__course"]
+    raw_id_fields = ["submission", "actor"]
+    readonly_fields = ["submission", "action", "actor", "before", "after", "created_at"]
+
+    def has_add_permission(self, request) -> bool:
+        return False
+
+    def has_change_permission(self, request, obj=None) -> bool:
+        return False
+
+
+@admin.register(TrainingRun)
+class TrainingRunAdmin(admin.ModelAdmin):
+    list_display = ["id", "course", "status", "progress", "created_at", "finished_at", "version"]
+    list_filter = ["status", "course"]
+    raw_id_fields = ["started_by", "version"]
+    readonly_fields = ["created_at"]
+
+
+# --- mastery and knowledge tracing (issue 5) ---
+
+
+@admin.register(SkillMastery)
+class SkillMasteryAdmin(admin.ModelAdmin):
+    list_display = ["student", "skill", "p_mastery", "attempts", "correct", "last_practiced_at"]
+    list_filter = ["skill__course"]
+    search_fields = ["student__username", "skill__name"]
+    raw_id_fields = ["student", "skill"]
+
+
+@admin.register(MasteryEvent)
+class MasteryEventAdmin(admin.ModelAdmin):
+    list_display = ["student", "skill", "correct", "p_before", "p_after", "created_at"]
+    list_filter = ["skill__course", "correct"]
+    raw_id_fields = ["student", "skill", "submission"]
+
+
+@admin.register(TracerVersion)
+class TracerVersionAdmin(admin.ModelAdmin):
+    list_display = ["version", "course", "kind", "is_active", "interactions", "created_at"]
+    list_filter = ["kind", "is_active", "course"]
+    readonly_fields = ["created_at"]

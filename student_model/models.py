@@ -85,12 +85,174 @@ class GraderVersion(models.Model):
     training_summary = models.JSONField(default=dict, blank=True)
     is_active = models.BooleanField(default=False, db_index=True)
     notes = models.TextField(blank=True)
+    course = models.ForeignKey(
+        "domain.Course",
+        on_delete=models.CASCADE,
+        null=True,
+        blank=True,
+        related_name="grader_versions",
+        help_text="Empty for the global grader; set for a course's own version (e.g. a LoRA adapter).",
+    )
+    base = models.ForeignKey(
+        "self", on_delete=models.SET_NULL, null=True, blank=True, related_name="derived",
+        help_text="The version this one was fine-tuned from.",
+    )
 
     class Meta:
         ordering = ["-created_at", "-id"]
         constraints = [
             models.UniqueConstraint(
-                fields=["is_active"], condition=models.Q(is_active=True), name="grader_version_single_active"
+                fields=["is_active"],
+                condition=models.Q(is_active=True, course__isnull=True),
+                name="grader_version_single_active",
+            ),
+            models.UniqueConstraint(
+                fields=["course"],
+                condition=models.Q(is_active=True, course__isnull=False),
+                name="grader_version_single_active_per_course",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.version}{' (active)' if self.is_active else ''}"
+
+
+class ReleasePolicy(models.Model):
+    """When a course's model grades reach students without a teacher's review."""
+
+    course = models.OneToOneField("domain.Course", on_delete=models.CASCADE, related_name="release_policy")
+    auto_release = models.BooleanField(
+        default=True, help_text="Release model grades at or above the threshold without review."
+    )
+    confidence_threshold = models.FloatField(
+        default=0.7, validators=[MinValueValidator(0.0), MaxValueValidator(1.0)]
+    )
+    updated_at = models.DateTimeField(auto_now=True)
+    updated_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+
+    def __str__(self) -> str:
+        return f"{self.course}: release at confidence >= {self.confidence_threshold:g}"
+
+
+class GradeEvent(models.Model):
+    """Audit trail: every change of a submission's grade or release state (who, when, from what to what)."""
+
+    class Action(models.TextChoices):
+        MODEL_GRADED = "model_graded", "Graded by the model"
+        AUTO_RELEASED = "auto_released", "Released automatically"
+        HELD_FOR_REVIEW = "held_for_review", "Held for review"
+        ACCEPTED = "accepted", "Accepted by a teacher"
+        OVERRIDDEN = "overridden", "Overridden by a teacher"
+        RELEASED = "released", "Released by a teacher"
+
+    submission = models.ForeignKey(Submission, on_delete=models.CASCADE, related_name="events")
+    action = models.CharField(max_length=20, choices=Action.choices)
+    actor = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+    before = models.JSONField(default=dict, blank=True, help_text="score, verdict, feedback, status before")
+    after = models.JSONField(default=dict, blank=True, help_text="score, verdict, feedback, status after")
+    created_at = models.DateTimeField(auto_now_add=True, db_index=True)
+
+    class Meta:
+        ordering = ["created_at", "id"]
+
+    def __str__(self) -> str:
+        return f"{self.action} on submission {self.submission_id}"
+
+
+class TrainingRun(models.Model):
+    """A retraining of the grader for a course, started from the UI or the command line."""
+
+    class Status(models.TextChoices):
+        QUEUED = "queued", "Queued"
+        RUNNING = "running", "Running"
+        SUCCEEDED = "succeeded", "Succeeded"
+        FAILED = "failed", "Failed"
+
+    course = models.ForeignKey("domain.Course", on_delete=models.CASCADE, related_name="grader_training_runs")
+    status = models.CharField(max_length=10, choices=Status.choices, default=Status.QUEUED, db_index=True)
+    progress = models.FloatField(default=0.0, validators=[MinValueValidator(0.0), MaxValueValidator(1.0)])
+    message = models.TextField(blank=True)
+    started_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+    finished_at = models.DateTimeField(null=True, blank=True)
+    result = models.JSONField(default=dict, blank=True, help_text="metrics, decision (promoted or not) and why")
+    version = models.ForeignKey(
+        GraderVersion, on_delete=models.SET_NULL, null=True, blank=True, related_name="training_runs"
+    )
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+
+    def __str__(self) -> str:
+        return f"training for {self.course} ({self.status})"
+
+
+class SkillMastery(models.Model):
+    """The tracer's current estimate that a learner has mastered a skill."""
+
+    student = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="masteries")
+    skill = models.ForeignKey("domain.Skill", on_delete=models.CASCADE, related_name="masteries")
+    p_mastery = models.FloatField(validators=[MinValueValidator(0.0), MaxValueValidator(1.0)])
+    attempts = models.PositiveIntegerField(default=0)
+    correct = models.PositiveIntegerField(default=0)
+    last_practiced_at = models.DateTimeField(null=True, blank=True)
+    updated_at = models.DateTimeField(auto_now=True)
+    tracer_version = models.CharField(max_length=100, blank=True)
+
+    class Meta:
+        ordering = ["student_id", "skill_id"]
+        constraints = [models.UniqueConstraint(fields=["student", "skill"], name="skill_mastery_unique")]
+
+    def __str__(self) -> str:
+        return f"{self.student} / {self.skill}: {self.p_mastery:.2f}"
+
+
+class MasteryEvent(models.Model):
+    """One update of a mastery estimate, kept for trends and charts."""
+
+    student = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="mastery_events")
+    skill = models.ForeignKey("domain.Skill", on_delete=models.CASCADE, related_name="mastery_events")
+    submission = models.ForeignKey(
+        Submission, on_delete=models.SET_NULL, null=True, blank=True, related_name="mastery_events"
+    )
+    correct = models.BooleanField()
+    p_before = models.FloatField()
+    p_after = models.FloatField()
+    created_at = models.DateTimeField(db_index=True)
+
+    class Meta:
+        ordering = ["created_at", "id"]
+        indexes = [models.Index(fields=["student", "skill", "created_at"])]
+
+
+class TracerVersion(models.Model):
+    """A knowledge tracer fitted for one course (BKT parameters or a Transformer on disk)."""
+
+    class Kind(models.TextChoices):
+        BKT = "bkt", "Bayesian Knowledge Tracing"
+        TRANSFORMER = "transformer", "Transformer tracer"
+
+    course = models.ForeignKey("domain.Course", on_delete=models.CASCADE, related_name="tracer_versions")
+    kind = models.CharField(max_length=20, choices=Kind.choices)
+    version = models.CharField(max_length=100, unique=True)
+    path = models.CharField(max_length=500, blank=True, help_text="Model directory for a Transformer tracer.")
+    parameters = models.JSONField(default=dict, blank=True, help_text="BKT parameters per skill, or settings.")
+    metrics = models.JSONField(default=dict, blank=True)
+    interactions = models.PositiveIntegerField(default=0, help_text="Interactions it was fitted on.")
+    is_active = models.BooleanField(default=False, db_index=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["course"], condition=models.Q(is_active=True), name="tracer_version_single_active_per_course"
             )
         ]
 

@@ -99,7 +99,18 @@ def record_grade(
     submission.status = status
     submission.save(update_fields=["status"])
     transaction.on_commit(lambda: notify_submission_changed(submission))
+    transaction.on_commit(lambda: _update_mastery(submission.pk))
     return grade
+
+
+def _update_mastery(submission_id: int) -> None:
+    # Imported late: the mastery module imports this one. A tracer failure never loses the grade.
+    from .mastery import record_graded_submission
+
+    try:
+        record_graded_submission(submission_id=submission_id)
+    except Exception:
+        logger.exception("Could not update mastery after grading submission %s.", submission_id)
 
 
 def notify_submission_changed(submission: Submission) -> None:

@@ -5,4 +5,5 @@ from django.urls import include, path
 urlpatterns = [
     path("", include("domain.api_urls")),
     path("", include("student_model.api_urls")),
+    path("", include("pedagogy.api_urls")),
 ]

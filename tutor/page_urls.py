@@ -5,4 +5,5 @@ from django.urls import include, path
 urlpatterns = [
     path("", include("domain.urls")),
     path("", include("student_model.urls")),
+    path("", include("pedagogy.urls")),
 ]

@@ -6,7 +6,17 @@ from django.test import RequestFactory
 from django.urls import reverse
 
 from domain.models import SkillPrerequisite
-from student_model.models import GraderVersion
+from django.utils import timezone
+
+from student_model.models import (
+    GradeEvent,
+    GraderVersion,
+    MasteryEvent,
+    ReleasePolicy,
+    SkillMastery,
+    TracerVersion,
+    TrainingRun,
+)
 from tests import factories
 
 pytestmark = pytest.mark.django_db
@@ -23,8 +33,18 @@ def content(course, student):
     factories.RubricCriterionFactory(question=question)
     resource = factories.ResourceFactory(course=course, unit=unit)
     resource.skills.add(skill)
-    factories.GradeFactory(submission=factories.SubmissionFactory(student=student, question=question))
-    GraderVersion.objects.create(version="minilm-test", path="/nonexistent", metrics={"macro_f1": 0.6})
+    submission = factories.SubmissionFactory(student=student, question=question)
+    factories.GradeFactory(submission=submission)
+    version = GraderVersion.objects.create(version="minilm-test", path="/nonexistent", metrics={"macro_f1": 0.6})
+    ReleasePolicy.objects.create(course=course, confidence_threshold=0.8)
+    GradeEvent.objects.create(submission=submission, action="accepted", before={"score": 0}, after={"score": 1})
+    TrainingRun.objects.create(course=course, status="succeeded", progress=1.0, version=version)
+    SkillMastery.objects.create(student=student, skill=skill, p_mastery=0.4, attempts=1)
+    MasteryEvent.objects.create(
+        student=student, skill=skill, submission=submission, correct=True, p_before=0.3, p_after=0.4,
+        created_at=timezone.now(),
+    )
+    TracerVersion.objects.create(course=course, kind="bkt", version="bkt-test", parameters={}, is_active=True)
 
 
 def _request(user):

@@ -1,0 +1,1 @@
+"""DRF views of the pedagogy app (thin: each calls one service or selector)."""

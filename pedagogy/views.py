@@ -1,0 +1,1 @@
+"""Pages of the pedagogy app (thin: each calls one service or selector)."""
