@@ -73,16 +73,23 @@ def activate_version(*, version: str) -> GraderVersion:
         raise ValidationError({"version": f"No grader version {version!r} is registered."}) from None
     if not (Path(target.path) / "config.json").exists():
         raise ValidationError({"version": f"The files of {version!r} are missing at {target.path}."})
-    GraderVersion.objects.filter(is_active=True).exclude(pk=target.pk).update(is_active=False)
+    GraderVersion.objects.filter(is_active=True, course_id=target.course_id).exclude(pk=target.pk).update(
+        is_active=False
+    )
     if not target.is_active:
         target.is_active = True
         target.save(update_fields=["is_active"])
     return target
 
 
-def active_version() -> GraderVersion | None:
-    """The active grader version, or None while no grader has been activated."""
-    return GraderVersion.objects.filter(is_active=True).first()
+def active_version(*, course_id: int | None = None) -> GraderVersion | None:
+    """The grader that grades ``course_id``'s answers: the course's own active version if it has one,
+    else the active global one; None while no grader has been activated."""
+    if course_id is not None:
+        own = GraderVersion.objects.filter(is_active=True, course_id=course_id).first()
+        if own is not None:
+            return own
+    return GraderVersion.objects.filter(is_active=True, course__isnull=True).first()
 
 
 def get_version(*, version: str | None = None) -> GraderVersion:
