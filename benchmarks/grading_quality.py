@@ -8,7 +8,9 @@ Rows: SciEntsBank and Beetle unseen-answers, SAF (English, German) unseen-answer
 data) and each model, fp32 and (with --int8) int8. A model trained on Mohler cannot be scored
 on Mohler without leakage, so its Mohler row needs ``--mohler-cv-train`` (fine-tunes one model
 per fold: long, meant for a GPU). Default model: the newest version under MODEL_DIR/grader.
-Prints one JSON object.
+Each model is also scored with its memory of graded answers (``+memory``: the teacher grades of
+the answers it was trained on vote on similar answers to the same question; see
+tutor/ml/grading/memory.py) unless ``--no-memory``. Prints one JSON object.
 """
 
 import argparse
@@ -32,6 +34,7 @@ from tutor.ml.grading.baseline import TfidfOverlapBaseline  # noqa: E402
 from tutor.ml.grading.config import TrainConfig  # noqa: E402
 from tutor.ml.grading.dataset import split_validation  # noqa: E402
 from tutor.ml.grading.evaluate import evaluate_items  # noqa: E402
+from tutor.ml.grading.memory import MemoryGrader, training_memory  # noqa: E402
 from tutor.ml.grading.predictor import GraderPredictor, ServeConfig  # noqa: E402
 from tutor.ml.grading.sources import load_training_items  # noqa: E402
 from tutor.ml.metrics import pearson, rmse  # noqa: E402
@@ -60,6 +63,7 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--model", action="append", default=[], help="NAME=DIR (repeatable)")
     parser.add_argument("--int8", action="store_true")
+    parser.add_argument("--no-memory", action="store_true", help="skip the +memory columns")
     parser.add_argument("--threads", type=int, default=2)
     parser.add_argument("--folds", type=int, default=5)
     parser.add_argument("--mohler-cv-train", action="store_true", help="fine-tune a grader per Mohler fold")
@@ -91,6 +95,11 @@ def main() -> None:
         row = {"tfidf_baseline": brief(evaluate_items(baselines[fmt], items, fmt))}
         for name, predictor in predictors.items():
             row[name] = brief(evaluate_items(predictor, items, fmt))
+            if not args.no_memory:
+                from tutor.ml.retrieval.embedder import get_embedder
+
+                memory = training_memory(predictor.model_dir, items, data_dir=source, encoder=get_embedder())
+                row[f"{name}+memory"] = brief(evaluate_items(MemoryGrader(predictor, memory), items, fmt))
         table["splits"][split] = row
 
     mohler = load_mohler()

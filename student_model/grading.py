@@ -5,6 +5,8 @@ feedback wording in ``tutor.ml.feedback``; this module connects them to the data
 Grading is idempotent: a redelivered task (after a worker died mid-task) grades a
 submission still ``received`` or ``grading`` and skips one that already has a model grade.
 Until a grader is active, submissions stay ``received`` and wait; nothing is guessed.
+The course's release policy decides whether a model grade reaches the student at once
+(``graded``) or waits for a teacher (``needs_review``).
 """
 
 from __future__ import annotations
@@ -19,7 +21,7 @@ from tutor.ml.retrieval.embedder import get_embedder
 
 from . import ml_registry
 from .models import Grade, Submission
-from .services import record_grade
+from .review_services import record_model_grade
 
 logger = logging.getLogger(__name__)
 
@@ -27,7 +29,8 @@ PENDING = (Submission.Status.RECEIVED, Submission.Status.GRADING)
 
 
 def grade_submission(*, submission_id: int) -> str:
-    version = ml_registry.active_version()
+    course_id = Submission.objects.filter(pk=submission_id).values_list("question__course_id", flat=True).get()
+    version = ml_registry.active_version(course_id=course_id)
     if version is None:
         logger.info("No active grader; submission %s waits in status 'received'.", submission_id)
         return "waiting: no active grader"
@@ -52,13 +55,12 @@ def grade_submission(*, submission_id: int) -> str:
         submission = Submission.objects.select_for_update().select_related("question").get(pk=submission_id)
         if submission.grades.filter(source=Grade.Source.MODEL, model_version=version.version).exists():
             return "skipped: already graded by this model"
-        record_grade(
+        record_model_grade(
             submission=submission,
             score=prediction.points(question.max_points),
             verdict=prediction.verdict,
             confidence=round(prediction.confidence, 4),
             feedback=text,
-            source=Grade.Source.MODEL,
             model_version=version.version,
         )
     return f"graded: {prediction.verdict}"

@@ -11,7 +11,9 @@ from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import transaction
 
+from domain.models import Course
 from tutor.ml import registry as disk_registry
+from tutor.ml.grading import adapters
 
 from .models import GraderVersion
 
@@ -31,8 +33,11 @@ def register_version(
     training_summary: dict | None = None,
     notes: str = "",
     activate: bool = False,
+    course: Course | None = None,
+    base: GraderVersion | None = None,
 ) -> GraderVersion:
-    """Record a trained model directory as a version; optionally make it the active one."""
+    """Record a trained model directory (a full grader or a course's LoRA adapter) as a version;
+    optionally make it the active one (of its course, or the global one when ``course`` is None)."""
     path = Path(path)
     if not (path / "config.json").exists():
         raise ValidationError({"path": f"{path} is not a model directory (no config.json)."})
@@ -42,6 +47,8 @@ def register_version(
         metrics=metrics or {},
         training_summary=training_summary or {},
         notes=notes,
+        course=course,
+        base=base,
     )
     grader_version.full_clean()
     grader_version.save()
@@ -66,13 +73,19 @@ def register_from_disk(*, version: str, activate: bool = False, notes: str = "")
 
 @transaction.atomic
 def activate_version(*, version: str) -> GraderVersion:
-    """Make ``version`` the one active grader (deactivating the previous one first)."""
+    """Make ``version`` the active grader of its scope (its course, or the global one), deactivating
+    the scope's previous one first."""
     try:
         target = GraderVersion.objects.select_for_update().get(version=version)
     except GraderVersion.DoesNotExist:
         raise ValidationError({"version": f"No grader version {version!r} is registered."}) from None
     if not (Path(target.path) / "config.json").exists():
         raise ValidationError({"version": f"The files of {version!r} are missing at {target.path}."})
+    if adapters.is_adapter(target.path):
+        try:
+            adapters.base_dir(target.path)
+        except FileNotFoundError as exc:
+            raise ValidationError({"version": f"{version!r} is an adapter whose base is missing: {exc}"}) from None
     GraderVersion.objects.filter(is_active=True, course_id=target.course_id).exclude(pk=target.pk).update(
         is_active=False
     )
@@ -80,6 +93,16 @@ def activate_version(*, version: str) -> GraderVersion:
         target.is_active = True
         target.save(update_fields=["is_active"])
     return target
+
+
+@transaction.atomic
+def deactivate_course_version(*, course_id: int) -> GraderVersion | None:
+    """Stop serving the course's own version (the course falls back to the global grader); returns it."""
+    current = GraderVersion.objects.select_for_update().filter(is_active=True, course_id=course_id).first()
+    if current is not None:
+        current.is_active = False
+        current.save(update_fields=["is_active"])
+    return current
 
 
 def active_version(*, course_id: int | None = None) -> GraderVersion | None:

@@ -1,11 +1,13 @@
 """Reads of the student model, with the access rules of ``domain.selectors``."""
 
+from collections.abc import Iterator
+
 from django.contrib.auth.models import AbstractBaseUser, AnonymousUser
-from django.db.models import OuterRef, QuerySet, Subquery
+from django.db.models import Exists, F, OuterRef, QuerySet, Subquery
 
 from domain import selectors as domain_selectors
 
-from .models import Grade, Submission
+from .models import Grade, GradeEvent, ReleasePolicy, Submission
 
 User = AbstractBaseUser | AnonymousUser
 
@@ -23,16 +25,18 @@ def submission_list(*, user: User) -> QuerySet[Submission]:
 
 
 def grade_list(*, user: User) -> QuerySet[Grade]:
-    """Grades the user may see: all of those in courses they teach; of their own work only
-    grades of submissions that are ``graded`` (one waiting for review is not released)."""
+    """Grades the user may see: all of those in courses they teach; of their own work only the
+    current grade of submissions that are ``graded`` (one waiting for review is not released, and
+    the grades a teacher replaced are history, not shown to students)."""
     if not user.is_authenticated:
         return Grade.objects.none()
     if domain_selectors.is_admin(user):
         qs = Grade.objects.all()
     else:
         taught = domain_selectors.course_list_taught(user=user)
+        current = Grade.objects.filter(submission=OuterRef("submission")).order_by("-created_at", "-id").values("pk")[:1]
         qs = Grade.objects.filter(submission__question__course__in=taught) | Grade.objects.filter(
-            submission__student=user, submission__status=Submission.Status.GRADED
+            submission__student=user, submission__status=Submission.Status.GRADED, pk=Subquery(current)
         )
     return qs.select_related("submission", "graded_by").distinct()
 
@@ -49,3 +53,82 @@ def submissions_with_latest_grade(*, student: AbstractBaseUser, question_id: int
         grade_verdict=Subquery(latest.values("verdict")[:1]),
         grade_feedback=Subquery(latest.values("feedback")[:1]),
     )
+
+
+# --- teacher review ------------------------------------------------------------------------------
+
+REVIEWABLE = (Submission.Status.GRADED, Submission.Status.NEEDS_REVIEW)
+
+
+def release_policy_for(*, course) -> ReleasePolicy:
+    """The course's release policy; an unsaved one with the defaults while the course has none."""
+    return ReleasePolicy.objects.filter(course=course).first() or ReleasePolicy(course=course)
+
+
+def with_current_grade(qs: QuerySet[Submission]) -> QuerySet[Submission]:
+    """Submissions annotated with their current (latest) grade's fields, ``grade_*``."""
+    latest = Grade.objects.filter(submission=OuterRef("pk")).order_by("-created_at", "-id")
+    return qs.annotate(
+        grade_id=Subquery(latest.values("pk")[:1]),
+        grade_score=Subquery(latest.values("score")[:1]),
+        grade_verdict=Subquery(latest.values("verdict")[:1]),
+        grade_confidence=Subquery(latest.values("confidence")[:1]),
+        grade_feedback=Subquery(latest.values("feedback")[:1]),
+        grade_source=Subquery(latest.values("source")[:1]),
+        grade_model_version=Subquery(latest.values("model_version")[:1]),
+    )
+
+
+def reviewable_submission_list(*, user: User) -> QuerySet[Submission]:
+    """Graded or held submissions of the courses the user teaches, with their current grade."""
+    taught = domain_selectors.course_list_taught(user=user)
+    qs = Submission.objects.filter(question__course__in=taught, status__in=REVIEWABLE)
+    return with_current_grade(qs).select_related("student", "question", "question__course").prefetch_related(
+        "question__reference_answers"
+    )
+
+
+def review_queue(*, user: User) -> QuerySet[Submission]:
+    """Auto-graded submissions no teacher has reviewed yet (their current grade is the model's),
+    in the courses the user teaches: least confident first."""
+    graded_by_model = Exists(Grade.objects.filter(submission=OuterRef("pk"), source=Grade.Source.MODEL))
+    return (
+        reviewable_submission_list(user=user)
+        .filter(graded_by_model)  # cheap first cut: most answers were only ever graded by teachers
+        .filter(grade_source=Grade.Source.MODEL)
+        .order_by(F("grade_confidence").asc(nulls_first=True), "submitted_at", "pk")
+    )
+
+
+def grade_event_list(*, submission: Submission) -> QuerySet[GradeEvent]:
+    """The audit trail of one submission, oldest first (for teachers; never shown to students)."""
+    return submission.events.select_related("actor").order_by("created_at", "id")
+
+
+def grade_export_rows(*, course) -> Iterator[tuple]:
+    """One row per answer of the course with its current grade, for CSV export (streamed)."""
+    qs = with_current_grade(Submission.objects.filter(question__course=course)).annotate(
+        grade_created_at=Subquery(
+            Grade.objects.filter(submission=OuterRef("pk")).order_by("-created_at", "-id").values("created_at")[:1]
+        ),
+        graded_by_username=Subquery(
+            Grade.objects.filter(submission=OuterRef("pk")).order_by("-created_at", "-id").values("graded_by__username")[:1]
+        ),
+    )
+    yield from qs.order_by("question_id", "submitted_at", "pk").values_list(
+        "pk", "student__username", "question_id", "question__external_id", "submitted_at", "status",
+        "grade_score", "question__max_points", "grade_verdict", "grade_source", "graded_by_username",
+        "grade_confidence", "grade_model_version", "grade_created_at", "grade_feedback",
+    ).iterator(chunk_size=1000)
+
+
+GRADE_EXPORT_COLUMNS = (
+    "submission_id", "student", "question_id", "question_external_id", "submitted_at", "status",
+    "score", "max_points", "verdict", "source", "graded_by", "confidence", "model_version", "graded_at", "feedback",
+)
+
+
+def release_policy_list(*, user: User) -> QuerySet[ReleasePolicy]:
+    """Saved release policies of the courses the user teaches."""
+    taught = domain_selectors.course_list_taught(user=user)
+    return ReleasePolicy.objects.filter(course__in=taught).select_related("course", "updated_by").order_by("course__slug")

@@ -3,9 +3,9 @@
 from rest_framework import serializers
 
 from domain import selectors as domain_selectors
-from domain.models import Question
+from domain.models import Course, Question
 
-from .models import Grade, Submission
+from .models import Grade, ReleasePolicy, Submission
 
 
 class SubmissionSerializer(serializers.ModelSerializer):
@@ -41,3 +41,92 @@ class GradeSerializer(serializers.ModelSerializer):
             "id", "submission", "score", "verdict", "confidence", "feedback", "source", "model_version", "created_at",
         ]
         read_only_fields = fields
+
+
+# --- teacher review ------------------------------------------------------------------------------
+
+
+class CurrentGradeSerializer(serializers.Serializer):
+    id = serializers.IntegerField(source="grade_id")
+    score = serializers.FloatField(source="grade_score")
+    verdict = serializers.CharField(source="grade_verdict")
+    confidence = serializers.FloatField(source="grade_confidence", allow_null=True)
+    feedback = serializers.CharField(source="grade_feedback")
+    source = serializers.CharField(source="grade_source")
+    model_version = serializers.CharField(source="grade_model_version")
+
+
+class ReviewItemSerializer(serializers.ModelSerializer):
+    """An auto-graded answer as a reviewer sees it: question, reference answers, answer, current grade."""
+
+    course = serializers.SlugRelatedField(source="question.course", slug_field="slug", read_only=True)
+    question_prompt = serializers.CharField(source="question.prompt", read_only=True)
+    max_points = serializers.FloatField(source="question.max_points", read_only=True)
+    reference_answers = serializers.SerializerMethodField()
+    student_username = serializers.CharField(source="student.username", read_only=True)
+    grade = CurrentGradeSerializer(source="*", read_only=True)
+
+    class Meta:
+        model = Submission
+        fields = [
+            "id", "course", "question", "question_prompt", "max_points", "reference_answers", "student",
+            "student_username", "answer", "submitted_at", "status", "grade",
+        ]
+        read_only_fields = fields
+
+    def get_reference_answers(self, submission: Submission) -> list[str]:
+        return [r.text for r in submission.question.reference_answers.all()]
+
+
+class TeacherGradeSerializer(serializers.Serializer):
+    # The range of the score (0 .. the question's points) is checked by the service.
+    score = serializers.FloatField()
+    verdict = serializers.ChoiceField(choices=Grade.Verdict.choices)
+    feedback = serializers.CharField(required=False, allow_blank=True, default="")
+
+
+class VisibleSubmissionField(serializers.PrimaryKeyRelatedField):
+    """A submission id among those the user may see (others: "does not exist")."""
+
+    def __init__(self, **kwargs):
+        super().__init__(queryset=Submission.objects.all(), **kwargs)
+
+    def get_queryset(self):
+        from .selectors import submission_list
+
+        return submission_list(user=self.context["request"].user).select_related("question__course")
+
+
+class GroupGradeSerializer(TeacherGradeSerializer):
+    submissions = serializers.ListField(child=VisibleSubmissionField(), min_length=1, max_length=1000)
+
+
+class ReleasePolicySerializer(serializers.ModelSerializer):
+    course = serializers.SlugRelatedField(slug_field="slug", read_only=True)
+    updated_by = serializers.CharField(source="updated_by.username", read_only=True, allow_null=True, default=None)
+
+    class Meta:
+        model = ReleasePolicy
+        fields = ["id", "course", "auto_release", "confidence_threshold", "updated_at", "updated_by"]
+        read_only_fields = fields
+
+
+class ReleasePolicyUpdateSerializer(serializers.Serializer):
+    auto_release = serializers.BooleanField(required=False)
+    confidence_threshold = serializers.FloatField(required=False, min_value=0.0, max_value=1.0)
+
+
+class VisibleCourseField(serializers.SlugRelatedField):
+    def __init__(self, **kwargs):
+        super().__init__(slug_field="slug", queryset=Course.objects.all(), **kwargs)
+
+    def get_queryset(self):
+        return domain_selectors.course_list(user=self.context["request"].user)
+
+
+class ReleasePolicyCreateSerializer(ReleasePolicyUpdateSerializer):
+    """Set a course's policy (created, or replaced when it has one)."""
+
+    course = VisibleCourseField()
+    auto_release = serializers.BooleanField(default=True)
+    confidence_threshold = serializers.FloatField(min_value=0.0, max_value=1.0)

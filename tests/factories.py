@@ -114,3 +114,61 @@ class GradeFactory(factory.django.DjangoModelFactory):
     verdict = Grade.Verdict.CORRECT
     source = Grade.Source.TEACHER
     feedback = "Right: evaporation leaves the salt."
+
+
+# --- tutoring chat (pedagogy) ---------------------------------------------------------------
+
+from pedagogy.models import Conversation, FlaggedQuestion, Message  # noqa: E402
+
+
+class ConversationFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = Conversation
+        django_get_or_create = ("student", "course")
+
+    student = factory.SubFactory(UserFactory)
+    course = factory.SubFactory(CourseFactory)
+
+
+class MessageFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = Message
+
+    conversation = factory.SubFactory(ConversationFactory)
+    sender = Message.Sender.STUDENT
+    author = factory.LazyAttribute(lambda m: m.conversation.student if m.sender == Message.Sender.STUDENT else None)
+    text = "Is the final exam open book?"
+
+
+class FlaggedQuestionFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = FlaggedQuestion
+
+    message = factory.SubFactory(MessageFactory)
+    conversation = factory.LazyAttribute(lambda f: f.message.conversation)
+    course = factory.LazyAttribute(lambda f: f.message.conversation.course)
+    text = factory.LazyAttribute(lambda f: f.message.text)
+
+
+# --- model registry and retraining (issue 4) ---
+from student_model.models import GraderVersion, TrainingRun  # noqa: E402
+
+
+class GraderVersionFactory(factory.django.DjangoModelFactory):
+    """A registered version; its ``path`` need not exist unless a test serves or activates it."""
+
+    class Meta:
+        model = GraderVersion
+
+    version = factory.Sequence(lambda n: f"grader-test-{n}")
+    path = factory.LazyAttribute(lambda v: f"/tmp/tutor-test-models/grader/{v.version}")
+    metrics = factory.LazyFunction(lambda: {"validation": {"macro_f1": 0.61}})
+    training_summary = factory.LazyFunction(lambda: {"train": {"n": 120, "datasets": {"semeval": {"n": 120}}}})
+
+
+class TrainingRunFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = TrainingRun
+
+    course = factory.SubFactory(CourseFactory)
+    status = TrainingRun.Status.QUEUED

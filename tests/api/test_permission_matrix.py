@@ -12,6 +12,7 @@ from django.forms.models import model_to_dict
 from django.urls import URLPattern, URLResolver, get_resolver, reverse
 
 from domain.models import Course, Enrollment, Question, Resource, Skill, Unit
+from pedagogy.models import Conversation, FlaggedQuestion, Message
 from student_model.models import Grade, Submission
 
 from .conftest import PASSWORD, ROLES
@@ -78,6 +79,10 @@ def _routes() -> dict[str, Route]:
         "api-submission-detail": Route(Submission, {"retrieve": SEE_COURSE_A}, target=lambda w: w.submission),
         "api-grade-list": Route(Grade, {"list": SEE_ALL}),
         "api-grade-detail": Route(Grade, {"retrieve": SEE_COURSE_A}, target=lambda w: w.grade),
+        # Progress (issue 5): a learner's own mastery and next steps; the risk list is for teachers.
+        "api-course-mastery": Route(None, {"retrieve": SEE_COURSE_A}, target=lambda w: w.course),
+        "api-course-recommendations": Route(None, {"retrieve": SEE_COURSE_A}, target=lambda w: w.course),
+        "api-course-risk": Route(None, {"retrieve": by_role(401, 403, 404, 200, 404, 200)}, target=lambda w: w.course),
         # Each role posts its own credentials; anonymous posts wrong ones.
         "api-auth-token": Route(None, {"create": by_role(400, 200, 200, 200, 200, 200)}),
     }
@@ -108,7 +113,124 @@ def _routes() -> dict[str, Route]:
     }.items():
         table[f"api-{name}-list"] = routes["list"]
         table[f"api-{name}-detail"] = routes["detail"]
+    table.update(_chat_routes())
+    table.update(_review_routes())
+    table.update(_registry_routes())
     return table
+
+
+def _conversation(w):
+    """Student A's tutoring conversation in course A (made on first use)."""
+    from tests import factories
+
+    return factories.ConversationFactory(student=w.users["student"], course=w.course)
+
+
+def _flagged(w):
+    from tests import factories
+
+    return FlaggedQuestion.objects.filter(course=w.course).first() or factories.FlaggedQuestionFactory(
+        message=factories.MessageFactory(conversation=_conversation(w))
+    )
+
+
+def _chat_routes() -> dict[str, Route]:
+    return {
+        "api-conversation-list": Route(Conversation, {"list": SEE_ALL}),
+        "api-conversation-detail": Route(Conversation, {"retrieve": SEE_COURSE_A}, target=_conversation),
+        "api-conversation-messages": Route(Message, {"list": SEE_COURSE_A}, target=_conversation),
+        "api-flagged-question-list": Route(FlaggedQuestion, {"list": SEE_ALL}),
+        "api-flagged-question-detail": Route(FlaggedQuestion, {"retrieve": SEE_COURSE_A}, target=_flagged),
+        # The course's teachers (and admins) answer; the student who asked sees it but may not answer.
+        "api-flagged-question-answer": Route(
+            Message,
+            {"create": by_role(401, 403, 404, 201, 404, 201)},
+            target=_flagged,
+            create=lambda w: {"answer": "Yes, the final exam is open book."},
+        ),
+    }
+
+
+def _course_a_grader_version(w):
+    """Course A's own grader version (made on first use)."""
+    from student_model.models import GraderVersion
+    from tests import factories
+
+    return GraderVersion.objects.filter(course=w.course).first() or factories.GraderVersionFactory(course=w.course)
+
+
+def _course_a_training_run(w):
+    from student_model.models import TrainingRun
+    from tests import factories
+
+    return TrainingRun.objects.filter(course=w.course).first() or factories.TrainingRunFactory(
+        course=w.course, status="succeeded"
+    )
+
+
+def _retrain_course_a(w) -> dict:
+    """An active global grader to fine-tune from, and the request body."""
+    from student_model.models import GraderVersion
+    from tests import factories
+
+    if not GraderVersion.objects.filter(is_active=True, course__isnull=True).exists():
+        factories.GraderVersionFactory(is_active=True)
+    return {"course": w.course.slug}
+
+
+def _registry_routes() -> dict[str, Route]:
+    from student_model.models import GraderVersion, TrainingRun
+
+    # Versions and runs are for the course's teachers and admins; students see none (404).
+    managers_only = by_role(401, 404, 404, 200, 404, 200)
+    return {
+        "api-grader-version-list": Route(GraderVersion, {"list": SEE_ALL}),
+        "api-grader-version-detail": Route(GraderVersion, {"retrieve": managers_only}, target=_course_a_grader_version),
+        # Student A sees course A but may not retrain it (403); B's people cannot name it (400).
+        "api-training-run-list": Route(
+            TrainingRun, {"list": SEE_ALL, "create": by_role(401, 403, 400, 201, 400, 201)}, create=_retrain_course_a
+        ),
+        "api-training-run-detail": Route(TrainingRun, {"retrieve": managers_only}, target=_course_a_training_run),
+    }
+
+
+def _release_policy(w):
+    """Course A's saved release policy (made on first use)."""
+    from student_model.models import ReleasePolicy
+
+    return ReleasePolicy.objects.get_or_create(course=w.course)[0]
+
+
+def _review_routes() -> dict[str, Route]:
+    from student_model.models import ReleasePolicy
+
+    # Reviewing is for the course's teachers and admins: the student sees the answer but may not review it (403).
+    review_one = by_role(401, 403, 404, 201, 404, 201)
+    teachers_list = by_role(401, 403, 403, 200, 200, 200)
+    return {
+        "api-review-list": Route(Submission, {"list": teachers_list}),
+        "api-review-detail": Route(
+            Submission, {"retrieve": by_role(401, 403, 404, 200, 404, 200)}, target=lambda w: w.submission
+        ),
+        "api-review-accept": Route(Grade, {"create": review_one}, target=lambda w: w.submission),
+        "api-review-override": Route(
+            Grade, {"create": review_one}, target=lambda w: w.submission,
+            create=lambda w: {"score": 0.5, "verdict": "partially_correct", "feedback": "Half of it."},
+        ),
+        "api-review-bulk-grade": Route(
+            Grade, {"create": CREATE_IN_A},
+            create=lambda w: {"submissions": [w.submission.pk], "score": 0.0, "verdict": "incorrect"},
+        ),
+        "api-release-policy-list": Route(
+            ReleasePolicy, {"list": teachers_list, "create": CREATE_IN_A},
+            create=lambda w: {"course": w.course.slug, "confidence_threshold": 0.9},
+        ),
+        "api-release-policy-detail": Route(
+            ReleasePolicy,
+            {"retrieve": by_role(401, 404, 404, 200, 404, 200), "update": by_role(401, 404, 404, 200, 404, 200)},
+            target=_release_policy, update={"confidence_threshold": 0.9},
+        ),
+    }
 
 
 ROUTES = _routes()

@@ -166,3 +166,62 @@ def test_grades_are_read_only(world, client_for):
     url = reverse("api-grade-detail", kwargs={"pk": world.grade.pk})
     assert client_for("admin").patch(url, {"score": 0}, format="json").status_code == 405
     assert client_for("admin").post(GRADES, {}, format="json").status_code == 405
+
+
+# --- teacher review ---------------------------------------------------------------------------
+
+REVIEW = reverse("api-review-list")
+
+
+def _model_graded(world, confidence, verdict="correct", score=1.0):
+    from student_model import review_services
+
+    submission = factories.SubmissionFactory(student=world.users["student"], question=world.question)
+    review_services.record_model_grade(submission=submission, score=score, verdict=verdict, confidence=confidence,
+                                       feedback="Model says so.", model_version="test-grader")
+    return submission
+
+
+def test_review_queue_lists_model_grades_least_confident_first_and_filters(world, client_for):
+    sure, unsure = _model_graded(world, 0.9), _model_graded(world, 0.2, verdict="incorrect", score=0.0)
+    response = client_for("teacher").get(REVIEW)
+    assert [row["id"] for row in response.data["results"]] == [unsure.pk, sure.pk]
+    row = response.data["results"][0]
+    assert row["grade"]["confidence"] == 0.2 and row["grade"]["source"] == "model"
+    assert row["reference_answers"] == list(world.question.reference_answers.values_list("text", flat=True))
+    assert ids(client_for("teacher").get(REVIEW, {"verdict": "correct"})) == {sure.pk}
+    assert ids(client_for("teacher").get(REVIEW, {"confidence_max": 0.5, "course": "course-a"})) == {unsure.pk}
+    assert ids(client_for("other_teacher").get(REVIEW)) == set()
+
+
+def test_override_through_the_api_releases_the_teachers_grade(world, client_for):
+    submission = _model_graded(world, 0.2)
+    url = reverse("api-review-override", kwargs={"pk": submission.pk})
+    refused = client_for("teacher").post(url, {"score": 5, "verdict": "correct"}, format="json")
+    assert refused.status_code == 400 and "score" in refused.data
+    response = client_for("teacher").post(url, {"score": 0.5, "verdict": "partially_correct", "feedback": "Half."},
+                                          format="json")
+    assert response.status_code == 201 and response.data["source"] == "teacher"
+    submission.refresh_from_db()
+    assert submission.status == Submission.Status.GRADED
+    # The student sees the released grade through the grades API, not the model's replaced one.
+    student_grades = client_for("student").get(GRADES, {"submission": submission.pk}).data["results"]
+    assert [g["feedback"] for g in student_grades] == ["Half."]
+    teacher_grades = client_for("teacher").get(GRADES, {"submission": submission.pk}).data["results"]
+    assert [g["feedback"] for g in teacher_grades] == ["Half.", "Model says so."]
+    assert submission.pk not in ids(client_for("teacher").get(REVIEW))
+
+
+def test_bulk_grade_and_release_policy_through_the_api(world, client_for):
+    first, second = _model_graded(world, 0.3), _model_graded(world, 0.4)
+    response = client_for("teacher").post(reverse("api-review-bulk-grade"), {
+        "submissions": [first.pk, second.pk], "score": 0.0, "verdict": "incorrect", "feedback": "Not quite."},
+        format="json")
+    assert response.status_code == 201 and len(response.data) == 2
+
+    created = client_for("teacher").post(reverse("api-release-policy-list"),
+                                         {"course": "course-a", "confidence_threshold": 0.8}, format="json")
+    assert created.status_code == 201 and created.data["updated_by"] == "teacher-a"
+    changed = client_for("teacher").patch(reverse("api-release-policy-detail", kwargs={"pk": created.data["id"]}),
+                                          {"auto_release": False}, format="json")
+    assert changed.data["auto_release"] is False and changed.data["confidence_threshold"] == 0.8

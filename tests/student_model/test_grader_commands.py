@@ -104,3 +104,18 @@ def test_train_grader_registers_and_activates_a_version(settings, tmp_path):
     assert version.metrics["train_steps"] == 2
     with pytest.raises(CommandError, match="already exists"):
         call_command("train_grader", "--name", "tiny", "--data-dir", str(SHARED_ASAG), stderr=io.StringIO())
+
+
+@pytest.mark.slow
+@needs_originals
+def test_evaluate_grader_memory_of_graded_answers_votes_on_the_same_question(registered):
+    data = str(SHARED_ASAG / "saf/unseen_answers/english/10.1_TC.xml")
+    plain = _evaluate("--format", "saf", "--data", data, "--memory", "none")
+    memory = str(SHARED_ASAG / "saf/training/english/10.1_TC.xml")
+    voted = _evaluate("--format", "saf", "--data", data, "--memory", memory)
+    assert plain["memory"]["graded_answers"] == 0
+    assert voted["memory"]["graded_answers"] > 50  # the training answers of question 10.1
+    assert voted["n"] == plain["n"]
+    assert (voted["pearson"], voted["accuracy"]) != (plain["pearson"], plain["accuracy"])
+    unrelated = str(SHARED_ASAG / "saf/training/english/2.1_DLL.xml")
+    assert _evaluate("--format", "saf", "--data", data, "--memory", unrelated)["memory"]["graded_answers"] == 0

@@ -3,7 +3,7 @@
 import pytest
 
 from student_model import grading, ml_registry, services
-from student_model.models import Grade, Submission
+from student_model.models import Grade, GradeEvent, ReleasePolicy, Submission
 from tests import factories
 
 pytestmark = [pytest.mark.django_db, pytest.mark.slow]
@@ -33,6 +33,7 @@ def test_without_an_active_grader_the_submission_waits(submission):
 
 
 def test_a_submission_gets_a_model_grade_with_confidence_and_feedback(active_grader, submission):
+    ReleasePolicy.objects.create(course=submission.question.course, confidence_threshold=0.0)  # release all
     result = grading.grade_submission(submission_id=submission.pk)
 
     submission.refresh_from_db()
@@ -44,9 +45,31 @@ def test_a_submission_gets_a_model_grade_with_confidence_and_feedback(active_gra
     assert 0.0 <= grade.score <= 2.0
     assert 0.0 < grade.confidence <= 1.0
     assert grade.feedback and "leaving the salt" not in grade.feedback
+    assert submission.events.get().action == GradeEvent.Action.AUTO_RELEASED
+
+
+def test_a_grade_below_the_course_threshold_waits_for_review(active_grader, submission):
+    ReleasePolicy.objects.create(course=submission.question.course, auto_release=False)
+    grading.grade_submission(submission_id=submission.pk)
+
+    submission.refresh_from_db()
+    assert submission.status == Submission.Status.NEEDS_REVIEW
+    assert submission.events.get().action == GradeEvent.Action.HELD_FOR_REVIEW
+    assert grading.grade_submission(submission_id=submission.pk) == "skipped: already needs_review"
+    assert submission.grades.count() == 1
+
+
+def test_a_course_with_its_own_grader_is_graded_by_it(active_grader, grader, submission):
+    own = ml_registry.register_version(version="course-grader", path=grader.path)
+    own.course = submission.question.course
+    own.save(update_fields=["course"])
+    ml_registry.activate_version(version="course-grader")
+    grading.grade_submission(submission_id=submission.pk)
+    assert submission.grades.get().model_version == "course-grader"
 
 
 def test_grading_is_idempotent(active_grader, submission):
+    ReleasePolicy.objects.create(course=submission.question.course, confidence_threshold=0.0)
     grading.grade_submission(submission_id=submission.pk)
     assert grading.grade_submission(submission_id=submission.pk) == "skipped: already graded"
     assert submission.grades.count() == 1

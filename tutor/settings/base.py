@@ -103,11 +103,15 @@ CELERY_TASK_DEFAULT_QUEUE = "default"
 CELERY_TASK_ROUTES = {
     "student_model.tasks.grade_submission": {"queue": "grading"},
     "*.retrain_*": {"queue": "training"},
+    "student_model.tasks.compute_release_preview": {"queue": "training"},
 }
 # A task taken by a worker that dies is redelivered after this many seconds (Redis broker);
 # it must exceed the longest task (training runs on the `training` queue).
 CELERY_BROKER_TRANSPORT_OPTIONS = {"visibility_timeout": env.int("CELERY_VISIBILITY_TIMEOUT", default=3600)}
 CELERY_TIMEZONE = "UTC"
+# Grader retraining (student_model/retraining.py): with no worker (eager Celery) a run goes to a
+# background thread of the web process, so the Retrain button returns at once and shows progress.
+GRADER_RETRAINING_THREAD = env.bool("GRADER_RETRAINING_THREAD", default=CELERY_TASK_ALWAYS_EAGER)
 
 AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.MinimumLengthValidator"},
@@ -153,6 +157,8 @@ SPECTACULAR_SETTINGS = {
     "DESCRIPTION": "Courses, questions, submissions and grades of the Tutor intelligent tutoring system.",
     "VERSION": "1.0.0",
     "SERVE_INCLUDE_SCHEMA": False,
+    # Several models have a "status"; the submission's keeps its own name in the schema.
+    "ENUM_NAME_OVERRIDES": {"SubmissionStatusEnum": "student_model.models.Submission.Status"},
 }
 
 # Where trained model versions live (see tutor/ml/registry.py).

@@ -3,6 +3,8 @@
 from django.core.management.base import BaseCommand, CommandError
 
 from domain.demo import SLUGS, load_demo
+from domain.models import Course
+from student_model.mastery import fit_tracer
 
 
 class Command(BaseCommand):
@@ -24,6 +26,9 @@ class Command(BaseCommand):
                 if history is not None else "no history"
             )
             self.stdout.write(f"{slug}: {info['questions']} questions, {info['resources']} resources; {past}")
+            if history is not None and history.submissions:  # new history: fit the course's knowledge tracer
+                tracer = fit_tracer(course=Course.objects.get(slug=slug))
+                self.stdout.write(f"{slug}: {tracer.get_kind_display()} fitted on {tracer.interactions} answers")
         width = max(len(u) for u, _, _ in report.credentials)
         pwidth = max(len(p) for _, p, _ in report.credentials)
         self.stdout.write("")

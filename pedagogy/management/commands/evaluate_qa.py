@@ -5,6 +5,7 @@ from django.core.management.base import BaseCommand, CommandError
 from domain.models import Course
 from domain.selectors import course_detail
 from pedagogy.retrieval import course_qa_engine
+from pedagogy.tutoring import CourseTutor
 from tutor.ml.retrieval.evaluate import evaluate_engine, load_questions
 
 
@@ -19,6 +20,13 @@ class Command(BaseCommand):
         parser.add_argument("--questions", required=True, help="JSONL file of questions")
         parser.add_argument("--split", help='only the lines whose "split" is this (e.g. dev, test)')
         parser.add_argument("--json", action="store_true", dest="as_json", help="print one JSON object")
+        parser.add_argument(
+            "--path",
+            choices=["chat", "retrieval"],
+            default="chat",
+            help="chat (default): what the tutoring chat cites for a first message (a pasted assigned question "
+            "is cited by its section); retrieval: the bare retrieval engine",
+        )
 
     def handle(self, *args, **options):
         try:
@@ -32,7 +40,8 @@ class Command(BaseCommand):
             raise CommandError(f"Cannot read {path}: {exc}") from None
         if not rows:
             raise CommandError(f"No questions in {path}" + (f" with split {split!r}" if split else ""))
-        result = evaluate_engine(course_qa_engine(course=course), rows)
+        answerer = CourseTutor(course) if options["path"] == "chat" else course_qa_engine(course=course)
+        result = evaluate_engine(answerer, rows)
         if options["as_json"]:
             self.stdout.write(json.dumps(result))
         else:

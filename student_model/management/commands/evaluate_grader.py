@@ -3,14 +3,17 @@
 import json
 import os
 
+from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.core.management.base import BaseCommand, CommandError
 
 from student_model import ml_registry
 from tutor.ml.data.asag import FORMATS
 from tutor.ml.grading.evaluate import evaluate_items
+from tutor.ml.grading.memory import MemoryGrader, memory_for, training_memory
 from tutor.ml.grading.predictor import get_predictor
 from tutor.ml.grading.sources import read_any
+from tutor.ml.retrieval.embedder import get_embedder
 
 
 class Command(BaseCommand):
@@ -24,6 +27,12 @@ class Command(BaseCommand):
         parser.add_argument("--int8", action="store_true", help="int8 dynamic quantisation (CPU)")
         parser.add_argument("--batch-size", type=int, default=32)
         parser.add_argument("--threads", type=int, default=0)
+        parser.add_argument(
+            "--memory",
+            default="training",
+            help="graded answers whose grades vote on similar answers to the same questions: 'training' (the "
+            "answers the version was trained on, from data/asag), 'none', or a file/folder in --format",
+        )
         parser.add_argument("--json", action="store_true", help="print only the JSON object")
 
     def handle(self, *args, **options):
@@ -45,8 +54,24 @@ class Command(BaseCommand):
         predictor = get_predictor(
             model_dir, int8=options["int8"], batch_size=options["batch_size"], num_threads=options["threads"]
         )
+        grader, memory_size = self._with_memory(predictor, model_dir, items, options)
         result = {"model": version, "int8": options["int8"], "data": options["data"],
-                  **evaluate_items(predictor, items, options["format"])}
+                  "memory": {"source": options["memory"], "graded_answers": memory_size},
+                  **evaluate_items(grader, items, options["format"])}
         if not options["json"]:
             self.stderr.write(f"{result['n']} answers, model {version}")
         self.stdout.write(json.dumps(result, indent=None if options["json"] else 2))
+
+    def _with_memory(self, predictor, model_dir, items, options):
+        source = options["memory"]
+        if source == "none":
+            return predictor, 0
+        try:
+            if source == "training":
+                data_dir = settings.BASE_DIR / "data" / "asag"
+                memory = training_memory(model_dir, items, data_dir=data_dir, encoder=get_embedder())
+            else:
+                memory = memory_for(items, read_any(options["format"], source), encoder=get_embedder())
+        except (FileNotFoundError, ValueError) as error:
+            raise CommandError(f"memory: {error}") from error
+        return MemoryGrader(predictor, memory), len(memory)

@@ -1,5 +1,8 @@
 """Serving: a grader loaded once per process, batched with dynamic padding, optionally int8.
 
+A version is a full grader or a course's LoRA adapter (``adapters.py``), merged into its
+base's weights at load, so an adapter serves at the base grader's cost.
+
     predictor = get_predictor("var/models/grader/<version>")
     predictor.predict([GradedAnswer(...), ...])  # -> [Prediction, ...]
 
@@ -21,8 +24,8 @@ import torch
 from ..data.types import GradedAnswer
 from .config import LABELS, ServeConfig
 from .dataset import PairExample, label_mask, make_pairs
+from .adapters import load_grader
 from .inference import aggregate, forward_pairs
-from .model import load_model
 
 
 # Share of the points each verdict allows (the score head places an answer inside its band).
@@ -54,7 +57,8 @@ class GraderPredictor:
             torch.set_num_threads(config.num_threads)
         self.config = config
         self.model_dir = Path(config.model_dir)
-        model, self.tokenizer, self.model_config = load_model(self.model_dir, device=config.device)
+        # A course's LoRA adapter version is merged into its base's weights here, once per process.
+        model, self.tokenizer, self.model_config = load_grader(self.model_dir, device=config.device)
         if config.int8:
             if config.device != "cpu":
                 raise ValueError("int8 dynamic quantisation runs on CPU only")

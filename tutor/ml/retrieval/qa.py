@@ -76,15 +76,16 @@ class QAEngine:
         self.max_citations = max_citations
         self.max_sentences = max_sentences
 
-    def ranked(self, question: str) -> tuple[np.ndarray, list[Hit]]:
-        q = self.index.embedder.encode([question])[0]
+    def ranked(self, question: str, *, query_vector: np.ndarray | None = None) -> tuple[np.ndarray, list[Hit]]:
+        """``query_vector``: the question already embedded by ``self.index.embedder`` (saves encoding it twice)."""
+        q = query_vector if query_vector is not None else self.index.embedder.encode([question])[0]
         hits = self.index.search(question, k=self.candidates, mode=self.mode, query_vector=q)
         if self.reranker is not None:
             hits = self.reranker.rerank(question, q, hits, self.index)
         return q, hits
 
-    def answer(self, question: str) -> Answer:
-        q, hits = self.ranked(question)
+    def answer(self, question: str, *, query_vector: np.ndarray | None = None) -> Answer:
+        q, hits = self.ranked(question, query_vector=query_vector)
         if not hits:
             return Answer(question, "", 0.0, True, [])
         citations = self._citations(hits)

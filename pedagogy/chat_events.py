@@ -1,0 +1,60 @@
+"""What the chat sends over the channel layer: one group per conversation, the JSON of a message,
+and a message broadcast (a tutor's answer in parts first, so it appears as it is "typed")."""
+
+import re
+
+from asgiref.sync import async_to_sync
+from channels.layers import get_channel_layer
+
+from .models import Message
+
+STREAM_PART_CHARS = 80
+_WORDS = re.compile(r"\S+\s*")
+
+
+def conversation_group(conversation_id: int) -> str:
+    return f"tutor.conversation.{conversation_id}"
+
+
+def message_payload(message: Message) -> dict:
+    author = message.author
+    return {
+        "id": message.pk,
+        "sender": message.sender,
+        "author": (author.get_full_name() or author.get_username()) if author else "Tutor",
+        "text": message.text,
+        "intent": message.intent,
+        "citations": message.citations,
+        "confidence": None if message.confidence is None else round(message.confidence, 3),
+        "hint_level": message.hint_level,
+        "created_at": message.created_at.isoformat(),
+    }
+
+
+def stream_parts(text: str, size: int = STREAM_PART_CHARS) -> list[str]:
+    """``text`` cut at word boundaries into parts of about ``size`` characters (joined, they are ``text``)."""
+    parts, current = [], ""
+    for word in _WORDS.findall(text):
+        if current and len(current) + len(word) > size:
+            parts.append(current)
+            current = ""
+        current += word
+    if current or not parts:
+        parts.append(current)
+    return parts
+
+
+def broadcast_message(message: Message, *, stream: bool = False) -> None:
+    """Send ``message`` to everyone in its conversation (sync code, e.g. ``transaction.on_commit``)."""
+    layer = get_channel_layer()
+    group = conversation_group(message.conversation_id)
+    if stream:
+        for part in stream_parts(message.text):
+            async_to_sync(layer.group_send)(group, {"type": "chat.stream", "id": message.pk, "delta": part})
+    async_to_sync(layer.group_send)(group, {"type": "chat.message", "message": message_payload(message)})
+
+
+def broadcast_typing(conversation_id: int, *, sender: str, typing: bool) -> None:
+    async_to_sync(get_channel_layer().group_send)(
+        conversation_group(conversation_id), {"type": "chat.typing", "sender": sender, "typing": typing}
+    )

@@ -1,0 +1,124 @@
+"""The tutoring chat socket (``/ws/tutor/<course>/``; a teacher joins at ``.../conversations/<id>/``).
+
+Thin: every decision is in ``chat_services``. Model work runs in a thread pool, as a task of its
+own, so the socket keeps delivering (the answer's parts, other people's messages) meanwhile and
+one student's question never stalls another's chat.
+"""
+
+import asyncio
+from concurrent.futures import ThreadPoolExecutor
+
+from channels.db import database_sync_to_async
+from channels.generic.websocket import AsyncJsonWebsocketConsumer
+from django.conf import settings
+from django.core.exceptions import ObjectDoesNotExist, PermissionDenied, ValidationError
+
+from . import chat_events, chat_services
+
+_model_pool = ThreadPoolExecutor(max_workers=getattr(settings, "TUTOR_CHAT_WORKERS", 4), thread_name_prefix="tutor")
+
+
+def _off_loop(func):
+    return database_sync_to_async(func, thread_sensitive=False, executor=_model_pool)
+
+
+class TutorChatConsumer(AsyncJsonWebsocketConsumer):
+    async def connect(self) -> None:
+        user = self.scope.get("user")
+        if user is None or not user.is_authenticated:
+            await self.close(code=4401)
+            return
+        kwargs = self.scope["url_route"]["kwargs"]
+        try:
+            session = await database_sync_to_async(chat_services.chat_session_open)(
+                user=user, course_slug=kwargs["slug"], conversation_id=kwargs.get("conversation_id")
+            )
+        except (PermissionDenied, ObjectDoesNotExist):
+            await self.close(code=4403)
+            return
+        self.user, self.role, self.conversation = user, session.role, session.conversation
+        self.group = chat_events.conversation_group(self.conversation.pk)
+        self.tasks: set[asyncio.Task] = set()
+        await self.channel_layer.group_add(self.group, self.channel_name)
+        await self.accept()
+        await self.send_json(
+            {"type": "history", "conversation": self.conversation.pk, "role": self.role, "messages": session.history}
+        )
+        if self.role == "teacher":
+            await self._presence(joined=True)
+
+    async def disconnect(self, code: int) -> None:
+        if not hasattr(self, "group"):
+            return
+        for task in self.tasks:
+            task.cancel()
+        if self.role == "teacher":
+            await self._presence(joined=False)
+        await self.channel_layer.group_discard(self.group, self.channel_name)
+
+    async def receive_json(self, content, **kwargs) -> None:
+        kind = content.get("type") if isinstance(content, dict) else None
+        if kind == "typing":
+            await self.channel_layer.group_send(
+                self.group, {"type": "chat.typing", "sender": self.role, "typing": bool(content.get("typing"))}
+            )
+        elif kind == "message":
+            await self._message(str(content.get("text", "")))
+        else:
+            await self.send_json({"type": "error", "code": "bad_request", "message": "Unknown message type."})
+
+    async def _message(self, text: str) -> None:
+        wait = await database_sync_to_async(chat_services.rate_limit_hit)(user=self.user)
+        if wait:
+            await self.send_json(
+                {
+                    "type": "error",
+                    "code": "rate_limited",
+                    "retry_after": wait,
+                    "message": f"You are sending messages too quickly. Please wait {wait} seconds and try again.",
+                }
+            )
+            return
+        try:
+            if self.role == "teacher":
+                await database_sync_to_async(chat_services.teacher_message_create)(
+                    conversation=self.conversation, teacher=self.user, text=text
+                )
+                return
+            message = await database_sync_to_async(chat_services.student_message_create)(
+                conversation=self.conversation, text=text
+            )
+        except ValidationError as exc:
+            await self.send_json({"type": "error", "code": "invalid", "message": " ".join(exc.messages)})
+            return
+        task = asyncio.create_task(self._tutor_reply(message))
+        self.tasks.add(task)
+        task.add_done_callback(self.tasks.discard)
+
+    async def _tutor_reply(self, message) -> None:
+        await self.channel_layer.group_send(self.group, {"type": "chat.typing", "sender": "tutor", "typing": True})
+        try:
+            await _off_loop(chat_services.tutor_reply_create)(conversation=self.conversation, student_message=message)
+        finally:
+            await self.channel_layer.group_send(self.group, {"type": "chat.typing", "sender": "tutor", "typing": False})
+
+    async def _presence(self, *, joined: bool) -> None:
+        name = self.user.get_full_name() or self.user.get_username()
+        await self.channel_layer.group_send(
+            self.group, {"type": "chat.presence", "who": "teacher", "name": name, "joined": joined}
+        )
+
+    # group events -> this socket
+    async def chat_message(self, event: dict) -> None:
+        await self.send_json({"type": "message", "message": event["message"]})
+
+    async def chat_stream(self, event: dict) -> None:
+        await self.send_json({"type": "stream", "id": event["id"], "delta": event["delta"]})
+
+    async def chat_typing(self, event: dict) -> None:
+        if event["sender"] != self.role:
+            await self.send_json({"type": "typing", "sender": event["sender"], "typing": event["typing"]})
+
+    async def chat_presence(self, event: dict) -> None:
+        if self.role != "teacher":
+            await self.send_json({"type": "presence", **{k: event[k] for k in ("who", "name", "joined")}})

@@ -1,0 +1,336 @@
+"""The tutor's reply to one student message (reads only; ``chat_services`` stores it).
+
+- a question about the material: the best sentences of the best passage of the course's readings,
+  with citations to the resource sections; below the confidence threshold the tutor says it is
+  unsure, offers the closest sections, and the message is flagged for the teacher;
+- a request for an assigned question's answer (an explicit request, or the question's prompt
+  pasted): graded hints, never the reference answer: 1. where to read; 2. the ideas the last
+  attempt missed (``tutor.ml.feedback``); 3. the key words of every idea; then encouragement;
+- "what should I do next?": ``pedagogy.recommendations``, or the first unanswered question;
+- site help and small talk: short canned replies with links.
+"""
+
+from __future__ import annotations
+
+import re
+import threading
+from dataclasses import dataclass, field
+
+import numpy as np
+from django.urls import reverse
+
+from domain import selectors as domain_selectors
+from domain.models import Course, Question
+from student_model import selectors as student_selectors
+from tutor.ml import feedback as ml_feedback
+from tutor.ml import intents as ml_intents
+from tutor.ml.retrieval.embedder import get_embedder
+from tutor.ml.retrieval.qa import Answer
+
+from . import chat_selectors
+from .models import Conversation
+from .recommendations import recommend_next_steps
+from .retrieval import course_qa_engine
+
+# MiniLM cosine between a message and a question prompt. An explicit request for an answer
+# needs a loose match to know which question; a message that is the prompt pasted (with small
+# edits) counts as a request for its answer even without asking for one.
+REQUEST_MATCH = 0.45
+COPY_MATCH = 0.9
+_ANOTHER_HINT = re.compile(r"\b(another|more|next|one more|further|second|third)\s+hints?\b|\bhint\b", re.I)
+
+
+@dataclass
+class TutorReply:
+    text: str
+    intent: str
+    citations: list[dict] = field(default_factory=list)
+    confidence: float | None = None
+    unsure: bool = False  # flag the student's message for the teacher
+    question_id: int | None = None
+    hint_level: int = 0
+
+
+@dataclass
+class _Match:
+    question: Question
+    similarity: float
+
+
+class _QuestionVectors:
+    """Prompt embeddings of each course's questions, per process, refreshed when prompts change."""
+
+    def __init__(self):
+        self._lock = threading.Lock()
+        self._by_course: dict[int, tuple[tuple, np.ndarray]] = {}
+
+    def best(self, *, questions: list[Question], course_id: int, vector: np.ndarray) -> _Match | None:
+        if not questions:
+            return None
+        key = tuple((q.pk, q.prompt) for q in questions)
+        with self._lock:
+            cached = self._by_course.get(course_id)
+            if cached is None or cached[0] != key:
+                cached = (key, get_embedder().encode([q.prompt for q in questions]))
+                self._by_course[course_id] = cached
+        sims = cached[1] @ vector
+        i = int(np.argmax(sims))
+        return _Match(questions[i], float(sims[i]))
+
+
+_question_vectors = _QuestionVectors()
+_classifier_lock = threading.Lock()
+_classifier: ml_intents.IntentClassifier | None = None
+
+
+def intent_classifier() -> ml_intents.IntentClassifier:
+    global _classifier
+    with _classifier_lock:
+        if _classifier is None:
+            _classifier = ml_intents.IntentClassifier(get_embedder())
+        return _classifier
+
+
+def citation_dicts(*, course: Course, answer: Answer) -> list[dict]:
+    out = []
+    for c in answer.citations:
+        url = reverse("resource-detail", args=[course.slug, c.resource_id]) if c.resource_id else ""
+        out.append(
+            {
+                "resource_id": c.resource_id,
+                "external_id": c.external_id,
+                "title": c.title,
+                "section": c.section,
+                "url": f"{url}#{c.anchor}" if url and c.anchor else url,
+            }
+        )
+    return out
+
+
+def _course_questions(*, conversation: Conversation) -> list[Question]:
+    return list(domain_selectors.question_list(user=conversation.student).filter(course=conversation.course))
+
+
+def _hinted_question(*, conversation: Conversation, text: str, intent: str, vector: np.ndarray) -> Question | None:
+    """The assigned question whose answer the message asks for, if any."""
+    questions = _course_questions(conversation=conversation)
+    match = _question_vectors.best(questions=questions, course_id=conversation.course_id, vector=vector)
+    if match and (match.similarity >= COPY_MATCH or (intent == ml_intents.ANSWER_REQUEST and match.similarity >= REQUEST_MATCH)):
+        return match.question
+    if intent == ml_intents.ANSWER_REQUEST and _ANOTHER_HINT.search(text):
+        last = chat_selectors.last_hinted_question_id(conversation=conversation)
+        return next((q for q in questions if q.pk == last), None)
+    return None
+
+
+_NO_MODEL_INTENTS = (ml_intents.NEXT_STEP, ml_intents.SITE_HELP, ml_intents.SMALL_TALK)
+
+
+def compose_reply(*, conversation: Conversation, text: str) -> TutorReply:
+    ruled = ml_intents.IntentClassifier.by_rule(text)
+    if ruled is not None and ruled.name in _NO_MODEL_INTENTS:
+        return _canned(conversation=conversation, text=text, intent=ruled.name)
+    vector = get_embedder().encode([text])[0]
+    intent = ruled.name if ruled is not None else intent_classifier().classify(text, vector=vector).name
+    if _ANOTHER_HINT.search(text) and intent == ml_intents.MATERIAL:
+        intent = ml_intents.ANSWER_REQUEST
+    if intent in (ml_intents.MATERIAL, ml_intents.ANSWER_REQUEST):
+        question = _hinted_question(conversation=conversation, text=text, intent=intent, vector=vector)
+        if question is not None:
+            return _hint(conversation=conversation, question=question)
+        if intent == ml_intents.ANSWER_REQUEST:
+            return TutorReply(
+                "I can't give out answers to your assigned questions, but I can give you hints. "
+                "Paste the question you are working on and I'll point you to the right reading.",
+                intent,
+            )
+        return _material(conversation=conversation, text=text, vector=vector)
+    return _canned(conversation=conversation, text=text, intent=intent)
+
+
+def _canned(*, conversation: Conversation, text: str, intent: str) -> TutorReply:
+    if intent == ml_intents.NEXT_STEP:
+        return _next_step(conversation=conversation)
+    if intent == ml_intents.SITE_HELP:
+        return _site_help(conversation=conversation)
+    return _small_talk(conversation=conversation, text=text)
+
+
+def course_answer(*, course: Course, text: str, vector: np.ndarray | None = None) -> Answer:
+    """The tutor's answer from the readings (what the chat quotes and cites for a material question).
+    ``vector``: ``text`` embedded by the pretrained embedder, reused when the course's engine uses it too."""
+    engine = course_qa_engine(course=course)
+    reusable = vector is not None and engine.index.embedder is get_embedder()
+    return engine.answer(text, query_vector=vector if reusable else None)
+
+
+def _material(*, conversation: Conversation, text: str, vector: np.ndarray) -> TutorReply:
+    course = conversation.course
+    answer = course_answer(course=course, text=text, vector=vector)
+    citations = citation_dicts(course=course, answer=answer)
+    if answer.unsure:
+        closest = ", ".join(f"“{c['title']}”" for c in citations) or "none"
+        return TutorReply(
+            "I'm not sure the course material answers that, so I won't guess. "
+            f"The closest sections I found are: {closest}. "
+            "I've passed your question to your teacher; their answer will appear here in this chat.",
+            ml_intents.MATERIAL,
+            citations,
+            answer.confidence,
+            unsure=True,
+        )
+    source = citations[0]
+    where = f"“{source['title']}”" + (f", section “{source['section']}”" if source["section"] else "")
+    return TutorReply(f"{answer.text}\n\n(From {where}.)", ml_intents.MATERIAL, citations, answer.confidence)
+
+
+def _hint(*, conversation: Conversation, question: Question) -> TutorReply:
+    level = chat_selectors.hints_given(conversation=conversation, question_id=question.pk) + 1
+    references = [r.text for r in question.reference_answers.all()]
+    course = conversation.course
+    prompt = question.prompt if len(question.prompt) <= 160 else question.prompt[:159] + "…"
+    intro = f"That's one of your assigned questions (“{prompt}”), so I won't give you its answer — but here is a hint."
+    citations: list[dict] = []
+    if level == 1:
+        answer = course_answer(course=course, text=question.prompt)
+        citations = citation_dicts(course=course, answer=answer)[:1]
+        if citations:
+            c = citations[0]
+            section = f" — the part on “{c['section']}”" if c["section"] else ""
+            body = f"Hint 1: read “{c['title']}”{section} (linked below), then answer in your own words."
+        else:
+            body = "Hint 1: reread the reading of this unit and answer in your own words."
+    elif level == 2:
+        body = "Hint 2: " + _missed_ideas(conversation=conversation, question=question, references=references)
+    elif level == 3:
+        body = "Hint 3: " + _idea_cues(question=question, references=references)
+    else:
+        body = (
+            "You've had all my hints for this one. Write your answer in your own words and submit it: "
+            "the feedback on your attempt will tell you what is still missing. You can ask your teacher too."
+        )
+    return TutorReply(f"{intro}\n\n{body}", ml_intents.ANSWER_REQUEST, citations, question_id=question.pk, hint_level=level)
+
+
+def _missed_ideas(*, conversation: Conversation, question: Question, references: list[str]) -> str:
+    last = student_selectors.submissions_with_latest_grade(
+        student=conversation.student, question_id=question.pk
+    ).order_by("-submitted_at", "-id").first()
+    if last is None:
+        return _idea_cues(question=question, references=references, count_only=True)
+    alignment = ml_feedback.align(reference_answers=references, answer=last.answer, encoder=get_embedder())
+    cues = [ml_feedback.missing_keywords(i.text, last.answer, question.prompt) for i in alignment.missing]
+    cues = [c for c in cues if c]
+    if not alignment.missing:
+        return "your last attempt already covers the key ideas; make each one explicit and precise."
+    if not cues:
+        return "your last attempt is close; say more precisely what happens and why."
+    return "your last attempt did not yet cover the ideas about: " + "; ".join(", ".join(c) for c in cues[:3]) + "."
+
+
+def _idea_cues(*, question: Question, references: list[str], count_only: bool = False) -> str:
+    ideas = ml_feedback.ideas_of(references[0]) if references else []
+    if not ideas:
+        return "say what the term means and what it is used for, in one or two sentences."
+    if count_only:
+        n = len(ideas)
+        return (
+            f"a complete answer covers {n} idea{'s' if n != 1 else ''}. Try writing it now and submit it — "
+            "after your first attempt I can tell you which ideas are still missing."
+        )
+    cues = [ml_feedback.missing_keywords(idea, "", question.prompt) for idea in ideas]
+    cues = [c for c in cues if c]
+    if not cues:
+        return "be precise: say what it is and what it does, in your own words."
+    listed = " ".join(f"({i}) {', '.join(c)}." for i, c in enumerate(cues, 1))
+    return f"a complete answer uses these key words: {listed}"
+
+
+def _next_step(*, conversation: Conversation) -> TutorReply:
+    steps = recommend_next_steps(student=conversation.student, course=conversation.course)
+    citations = [{"title": s.title, "section": "", "url": s.url, "reason": s.reason, "kind": s.kind} for s in steps]
+    if steps:
+        lines = [f"{i}. {s.title} — {s.reason}" for i, s in enumerate(steps, 1)]
+        return TutorReply("Here is what I suggest next:\n" + "\n".join(lines), ml_intents.NEXT_STEP, citations)
+    course = conversation.course
+    answered = set(
+        student_selectors.submission_list(user=conversation.student)
+        .filter(student=conversation.student, question__course=course)
+        .values_list("question_id", flat=True)
+    )
+    pending = [q for q in _course_questions(conversation=conversation) if q.pk not in answered]
+    if not pending:
+        return TutorReply(
+            "You have answered every question of this course. Review the feedback on your answers, "
+            "and retry the ones that were not fully correct.",
+            ml_intents.NEXT_STEP,
+            [{"title": course.title, "section": "", "url": reverse("course-detail", args=[course.slug])}],
+        )
+    question = pending[0]
+    links = []
+    reading = domain_selectors.resource_list(user=conversation.student).filter(
+        course=course, unit_id=question.unit_id
+    ).first() if question.unit_id else None
+    if reading is not None:
+        links.append({"title": reading.title, "section": "", "url": reverse("resource-detail", args=[course.slug, reading.pk])})
+    links.append({"title": question.prompt[:120], "section": "", "url": reverse("question-detail", args=[course.slug, question.pk])})
+    text = f"Next, answer the first question you haven't tried yet: “{question.prompt[:160]}”."
+    if reading is not None:
+        text = f"Read “{reading.title}”, then answer the first question you haven't tried yet: “{question.prompt[:160]}”."
+    return TutorReply(text, ml_intents.NEXT_STEP, links)
+
+
+def _site_help(*, conversation: Conversation) -> TutorReply:
+    course = conversation.course
+    return TutorReply(
+        "Here's how the site works: the course page lists the readings and the questions of each unit. "
+        "Open a question, write your answer and press “Submit answer”; the grade and feedback appear on "
+        "that page when it has been marked. In this chat you can ask me about the material, ask for a "
+        "hint on a question, or ask what to do next.",
+        ml_intents.SITE_HELP,
+        [
+            {"title": f"{course.title} — course page", "section": "", "url": reverse("course-detail", args=[course.slug])},
+            {"title": "My courses", "section": "", "url": reverse("my-courses")},
+        ],
+    )
+
+
+_THANKS = re.compile(r"\b(thanks?|thx|ty|great|awesome|cool|nice)\b", re.I)
+_BYE = re.compile(r"\b(bye|goodbye|see you|good night)\b", re.I)
+
+
+def _small_talk(*, conversation: Conversation, text: str) -> TutorReply:
+    if _BYE.search(text):
+        reply = "Goodbye — good luck with your studies! This conversation will be here when you come back."
+    elif _THANKS.search(text):
+        reply = "You're welcome! Ask me anything else about the course."
+    else:
+        reply = (
+            f"Hello! I'm the tutor for {conversation.course.title}. Ask me about the readings, ask for a hint "
+            "on one of your questions, or ask what to do next."
+        )
+    return TutorReply(reply, ml_intents.SMALL_TALK)
+
+
+class CourseTutor:
+    """What the chat would cite for a first message, as a ``QAEngine``-like ``answer(q)`` (for evaluate_qa):
+    a pasted assigned question is answered with a hint citing its section, anything else from the readings."""
+
+    def __init__(self, course: Course):
+        self.course = course
+        questions = list(Question.objects.filter(course=course))
+        self._questions = questions
+
+    def answer(self, text: str) -> Answer:
+        vector = get_embedder().encode([text])[0]
+        intent = intent_classifier().classify(text, vector=vector).name
+        match = _question_vectors.best(questions=self._questions, course_id=self.course.pk, vector=vector)
+        hinted = match is not None and (
+            match.similarity >= COPY_MATCH
+            or (intent == ml_intents.ANSWER_REQUEST and match.similarity >= REQUEST_MATCH)
+        )
+        if hinted:
+            answer = course_answer(course=self.course, text=match.question.prompt)
+            answer.citations = answer.citations[:1]
+            return answer
+        return course_answer(course=self.course, text=text, vector=vector)

@@ -1,0 +1,61 @@
+"""REST API of the grader registry (/api/v1/grader-versions/, /api/v1/training-runs/).
+
+Reads go through ``registry_selectors`` (admins everything; a teacher the global versions and
+their courses' versions and runs; students nothing); starting a run goes through
+``retraining.start_retraining``, which refuses a course the user does not teach (403).
+"""
+
+from drf_spectacular.utils import extend_schema, extend_schema_view
+from rest_framework import mixins, status, viewsets
+from rest_framework.response import Response
+
+from domain.apis import ApiViewMixin
+
+from . import registry_selectors, retraining
+from .registry_serializers import GraderVersionSerializer, TrainingRunCreateSerializer, TrainingRunSerializer
+
+
+@extend_schema_view(
+    list=extend_schema(summary="List the grader versions you can see"),
+    retrieve=extend_schema(summary="One grader version, with its metrics and training data"),
+)
+class GraderVersionViewSet(ApiViewMixin, viewsets.ReadOnlyModelViewSet):
+    serializer_class = GraderVersionSerializer
+    filterset_fields = ["is_active"]
+    ordering_fields = ["created_at", "id"]
+
+    def get_queryset(self):
+        return registry_selectors.grader_version_list(user=self.request.user)
+
+
+@extend_schema_view(
+    list=extend_schema(summary="List the grader retraining runs you can see"),
+    retrieve=extend_schema(summary="One retraining run: status, progress and, when done, its decision"),
+    create=extend_schema(
+        summary="Retrain a course's grader",
+        description=(
+            "Queues a LoRA fine-tuning of the course's active grader on its teacher-confirmed answers. "
+            "The new version is promoted only if it beats the current one on held-out answers. Poll the "
+            "run for progress. Refused while another run of the course is queued or running."
+        ),
+        request=TrainingRunCreateSerializer,
+        responses={201: TrainingRunSerializer},
+    ),
+)
+class TrainingRunViewSet(ApiViewMixin, mixins.CreateModelMixin, viewsets.ReadOnlyModelViewSet):
+    serializer_class = TrainingRunSerializer
+    filterset_fields = ["status"]
+    ordering_fields = ["created_at", "id"]
+
+    def get_queryset(self):
+        return registry_selectors.training_run_list(user=self.request.user)
+
+    def get_serializer_class(self):
+        return TrainingRunCreateSerializer if self.action == "create" else TrainingRunSerializer
+
+    def create(self, request, *args, **kwargs):
+        serializer = self.get_serializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        run = retraining.start_retraining(course=serializer.validated_data["course"], started_by=request.user)
+        return Response(TrainingRunSerializer(run, context=self.get_serializer_context()).data,
+                        status=status.HTTP_201_CREATED)

@@ -1,0 +1,51 @@
+"""API shapes of grader versions and retraining runs."""
+
+from rest_framework import serializers
+
+from domain import selectors as domain_selectors
+from domain.models import Course
+
+from .models import GraderVersion, TrainingRun
+
+
+class GraderVersionSerializer(serializers.ModelSerializer):
+    course = serializers.SlugRelatedField(slug_field="slug", read_only=True)
+    base = serializers.SlugRelatedField(slug_field="version", read_only=True)
+    is_adapter = serializers.SerializerMethodField()
+
+    class Meta:
+        model = GraderVersion
+        fields = ["id", "version", "course", "base", "is_active", "is_adapter", "created_at", "metrics",
+                  "training_summary", "notes"]
+        read_only_fields = fields
+
+    def get_is_adapter(self, obj: GraderVersion) -> bool:
+        return obj.course_id is not None
+
+
+class TrainingRunSerializer(serializers.ModelSerializer):
+    course = serializers.SlugRelatedField(slug_field="slug", read_only=True)
+    version = serializers.SlugRelatedField(slug_field="version", read_only=True)
+    started_by = serializers.CharField(source="started_by.username", read_only=True, default=None)
+    # Plain text (not an enum): "status" already names the submissions' status enum in the schema.
+    status = serializers.CharField(read_only=True, help_text="queued, running, succeeded or failed")
+
+    class Meta:
+        model = TrainingRun
+        fields = ["id", "course", "status", "progress", "message", "started_by", "created_at", "finished_at",
+                  "version", "result"]
+        read_only_fields = fields
+
+
+class VisibleCourseField(serializers.SlugRelatedField):
+    """A course slug among the courses the user may see (others: 'does not exist')."""
+
+    def __init__(self, **kwargs):
+        super().__init__(slug_field="slug", queryset=Course.objects.all(), **kwargs)
+
+    def get_queryset(self):
+        return domain_selectors.course_list(user=self.context["request"].user)
+
+
+class TrainingRunCreateSerializer(serializers.Serializer):
+    course = VisibleCourseField(help_text="Slug of the course whose grader to retrain (you must teach it).")

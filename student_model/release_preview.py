@@ -1,0 +1,100 @@
+"""Reads: what a release threshold would do for a course, from its teacher-graded answers.
+
+A bounded, seeded sample of the course's answers whose current grade is a teacher's (the
+demo courses' historical answers) is graded once by the course's active grader; the
+predictions are cached per course and grader version (computed by a task on the
+``training`` queue: inline in the embedded mode, by a worker otherwise), so moving the
+threshold on the page only recomputes the curve (``tutor.ml.release_curve``), never the model.
+"""
+
+from __future__ import annotations
+
+import random
+
+from django.core.cache import cache
+
+from domain.models import Course
+from tutor.ml.data.types import GradedAnswer
+from tutor.ml.grading.config import LABELS
+from tutor.ml.release_curve import GradedPrediction, release_curve
+
+from . import ml_registry, selectors
+from .models import Grade, Submission
+
+SAMPLE_SIZE = 300
+CACHE_SECONDS = 7 * 24 * 3600
+
+
+def teacher_graded_sample(*, course: Course, limit: int = SAMPLE_SIZE) -> list[Submission]:
+    """Up to ``limit`` answers of the course whose current grade is a teacher's, a seeded sample."""
+    qs = selectors.with_current_grade(
+        Submission.objects.filter(question__course=course, status=Submission.Status.GRADED)
+    ).filter(grade_source=Grade.Source.TEACHER)
+    ids = list(qs.order_by("pk").values_list("pk", flat=True))
+    chosen = sorted(random.Random(course.pk).sample(ids, min(limit, len(ids))))
+    return list(qs.filter(pk__in=chosen).select_related("question").prefetch_related("question__reference_answers"))
+
+
+def _cache_key(course: Course, version: str, limit: int) -> str:
+    return f"release-preview:{course.pk}:{version}:{limit}"
+
+
+def cached_predictions(*, course: Course, limit: int = SAMPLE_SIZE) -> tuple[str, list[GradedPrediction] | None] | None:
+    """(grader version, cached predictions or None while not computed yet); None while no grader is active."""
+    version = ml_registry.active_version(course_id=course.pk)
+    if version is None:
+        return None
+    cached = cache.get(_cache_key(course, version.version, limit))
+    return version.version, None if cached is None else [GradedPrediction(*row) for row in cached]
+
+
+def claim_computation(*, course: Course) -> bool:
+    """True for the first caller in ten minutes: only that one queues the (slow) grading of the sample."""
+    return cache.add(f"release-preview-queued:{course.pk}", True, 600)
+
+
+def compute_predictions(*, course: Course, limit: int = SAMPLE_SIZE) -> int:
+    """Grade the course's sample with its active grader and cache the result; returns the sample size."""
+    version = ml_registry.active_version(course_id=course.pk)
+    if version is None:
+        return 0
+    rows = [(p.confidence, p.model_verdict, p.teacher_verdict) for p in _predict(version.path, course, limit)]
+    cache.set(_cache_key(course, version.version, limit), rows, CACHE_SECONDS)
+    return len(rows)
+
+
+def _predict(model_path: str, course: Course, limit: int) -> list[GradedPrediction]:
+    from tutor.ml.grading.predictor import get_predictor
+
+    sample = teacher_graded_sample(course=course, limit=limit)
+    items = [
+        GradedAnswer(
+            dataset="", subset="", split="", question_id=str(s.question_id), question=s.question.prompt,
+            reference_answers=tuple(r.text for r in s.question.reference_answers.all()),
+            answer_id=str(s.pk), answer=s.answer,
+        )
+        for s in sample
+    ]
+    predictions = get_predictor(model_path).predict(items, allowed_labels=LABELS)
+    return [
+        GradedPrediction(confidence=round(p.confidence, 4), model_verdict=p.verdict, teacher_verdict=s.grade_verdict)
+        for s, p in zip(sample, predictions, strict=True)
+    ]
+
+
+def release_preview(*, course: Course, threshold: float, limit: int = SAMPLE_SIZE) -> dict | None:
+    """The release curve of a course (thresholds 0, 0.05, ..., 1) and its point at ``threshold``;
+    ``{"pending": True}`` while the sample is still being graded; None while no grader is active."""
+    found = cached_predictions(course=course, limit=limit)
+    if found is None:
+        return None
+    version, predictions = found
+    if predictions is None:
+        return {"version": version, "pending": True}
+    return {
+        "version": version,
+        "pending": False,
+        "sample": len(predictions),
+        "points": release_curve(predictions),
+        "chosen": release_curve(predictions, [threshold])[0],
+    }

@@ -1,0 +1,123 @@
+"""A teacher retrains the course's grader and follows the run; an admin reads the registry (real chromium).
+
+The run itself is stood in for (its training is tested in tests/student_model/test_retraining.py):
+the test moves it through its states as a worker would, and the page follows by polling the API.
+"""
+
+import re
+from pathlib import Path
+
+import pytest
+
+from student_model import ml_registry, retraining
+from student_model.models import TrainingRun
+from tests import factories
+
+from .test_student_journey import CHROMIUM, CHROMIUM_ARGS, screenshot
+
+pytestmark = [
+    pytest.mark.browser,
+    pytest.mark.skipif(not CHROMIUM.exists(), reason=f"chromium is absent: {CHROMIUM} not found (apt-get install chromium)"),
+]
+sync_api = pytest.importorskip("playwright.sync_api", reason="the playwright Python package is not installed")
+
+
+@pytest.fixture
+def world(tmp_path):
+    course = factories.CourseFactory(slug="physics", title="Physical science")
+    teacher = factories.UserFactory(username="ms-frizzle")
+    factories.EnrollmentFactory(user=teacher, course=course, role="teacher")
+    admin = factories.AdminFactory(username="root")
+    base_dir = tmp_path / "grader-minilm-v1"
+    base_dir.mkdir()
+    (base_dir / "config.json").write_text("{}")
+    base = ml_registry.register_version(version="grader-minilm-v1", path=base_dir, activate=True,
+                                        metrics={"validation": {"macro_f1": 0.64}})
+    return {"course": course, "teacher": teacher, "admin": admin, "base": base}
+
+
+@pytest.fixture
+def dispatched(monkeypatch):
+    ids: list[int] = []
+    monkeypatch.setattr(retraining, "_dispatch", ids.append)
+    return ids
+
+
+@pytest.fixture
+def page(live_server, tmp_path, monkeypatch):
+    monkeypatch.setenv("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
+    with sync_api.sync_playwright() as playwright:
+        context = playwright.chromium.launch_persistent_context(
+            str(tmp_path / "chromium-profile"), executable_path=str(CHROMIUM), headless=True, args=CHROMIUM_ARGS,
+            viewport={"width": 1280, "height": 900},
+        )
+        page = context.new_page()
+        page.set_default_timeout(15_000)
+        page.js_errors = []
+        page.on("pageerror", lambda error: page.js_errors.append(str(error)))
+        yield page
+        context.close()
+
+
+def sign_in(page, live_server, username):
+    page.goto(live_server.url + "/login/")
+    page.get_by_label("Username").fill(username)
+    page.get_by_label("Password").fill("pass-1234")
+    page.get_by_role("button", name="Sign in").click()
+    sync_api.expect(page.get_by_role("heading", name="My courses")).to_be_visible()
+
+
+def test_a_teacher_retrains_and_follows_the_run_then_an_admin_sees_it_in_the_registry(
+    live_server, world, dispatched, page
+):
+    expect = sync_api.expect
+    course = world["course"]
+    sign_in(page, live_server, "ms-frizzle")
+    page.goto(f"{live_server.url}/courses/{course.slug}/")
+    page.get_by_role("link", name="Grader and retraining").click()
+    expect(page.get_by_role("heading", name=f"{course.title}: the grader")).to_be_visible()
+    expect(page.get_by_text("global grader")).to_be_visible()
+
+    page.get_by_role("button", name="Retrain the grader").click()
+    expect(page.get_by_text(re.compile(r"Retraining started \(run \d+\)"))).to_be_visible()
+    run = TrainingRun.objects.get()
+    assert dispatched == [run.pk] and run.started_by == world["teacher"]
+    expect(page.get_by_role("button", name="Retrain the grader")).to_be_hidden()
+
+    # A worker picks it up: the card follows without a reload.
+    TrainingRun.objects.filter(pk=run.pk).update(status="running", progress=0.4, message="Training: step 12/30")
+    expect(page.locator("[data-run-message]")).to_have_text("Training: step 12/30")
+    expect(page.locator("[data-run-status]")).to_have_text("Running")
+    assert float(page.locator("[data-run-progress]").evaluate("el => el.value")) == pytest.approx(0.4)
+    screenshot(page, "tutor_course_grader_running.png")
+
+    adapter_dir = Path(world["base"].path).with_name("physics-lora-1")
+    adapter_dir.mkdir()
+    (adapter_dir / "config.json").write_text("{}")
+    version = ml_registry.register_version(
+        version="physics-lora-1", path=adapter_dir, course=course, base=world["base"], activate=True,
+        metrics={"evaluation": {"course": {"macro_f1": 0.71}, "global": {"macro_f1": 0.62}}},
+    )
+    TrainingRun.objects.filter(pk=run.pk).update(
+        status="succeeded", progress=1.0, version=version, message="Promoted physics-lora-1",
+        result={"decision": "promoted", "reasons": ["course macro-F1 improved 0.650 → 0.710"],
+                "champion": {"version": "grader-minilm-v1", "course": {"macro_f1": 0.65}, "global": {"macro_f1": 0.63}},
+                "challenger": {"version": "physics-lora-1", "course": {"macro_f1": 0.71}, "global": {"macro_f1": 0.62}},
+                "data": {"train": 412, "holdout": 103}},
+    )
+    # Finished: the page reloads itself and shows the decision and the new serving version.
+    expect(page.get_by_text("course macro-F1 improved 0.650 → 0.710")).to_be_visible()
+    expect(page.get_by_text("this course's own version")).to_be_visible()
+    expect(page.get_by_role("button", name="Retrain the grader")).to_be_visible()
+    screenshot(page, "tutor_course_grader_done.png")
+    assert page.js_errors == []
+
+    page.get_by_role("button", name="Log out").click()
+    sign_in(page, live_server, "root")
+    page.get_by_role("link", name="Model registry").click()
+    expect(page.get_by_role("heading", name="Model registry")).to_be_visible()
+    expect(page.locator(f"#course-{course.slug} svg.chart")).to_have_count(1)  # the course's versions
+    screenshot(page, "tutor_model_registry.png")
+    page.locator(f"#course-{course.slug}").get_by_role("button", name="Roll back").click()
+    expect(page.get_by_text("Rolled back: grader-minilm-v1 now grades Physical science")).to_be_visible()
+    assert ml_registry.active_version(course_id=course.pk).version == "grader-minilm-v1"

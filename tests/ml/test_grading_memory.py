@@ -1,0 +1,112 @@
+"""The memory of teacher-graded answers: neighbours of the same question vote with the model."""
+
+import pytest
+
+from tutor.ml.data.types import GradedAnswer
+from tutor.ml.grading.config import LABELS
+from tutor.ml.grading.memory import (
+    AnswerMemory,
+    GradedExample,
+    MemoryConfig,
+    MemoryGrader,
+    blend,
+    examples_from_items,
+)
+from tutor.ml.grading.predictor import Prediction
+from tutor.ml.retrieval.embedder import get_embedder
+
+QUESTION = "Why does a metal spoon feel colder than a wooden spoon at the same temperature?"
+
+
+def _item(answer, answer_id="new-1"):
+    return GradedAnswer(
+        dataset="", subset="", split="", question_id="q1", question=QUESTION,
+        reference_answers=("Metal conducts heat away from the hand faster than wood.",),
+        answer_id=answer_id, answer=answer,
+    )
+
+
+def _prediction(verdict="correct", confidence=0.6, score=0.8):
+    rest = (1 - confidence) / 3
+    return Prediction(
+        verdict=verdict,
+        probabilities={name: confidence if name == verdict else rest for name in LABELS},
+        score=score,
+        confidence=confidence,
+    )
+
+
+class FixedPredictor:
+    """Stands in for the grader's head only: what the memory changes is what is under test."""
+
+    def __init__(self, prediction):
+        self.prediction = prediction
+
+    def predict(self, items, *, allowed_labels=None):
+        return [self.prediction for _ in items]
+
+
+@pytest.fixture(scope="module")
+def memory():
+    memory = AnswerMemory(encoder=get_embedder(), config=MemoryConfig(k=3))
+    memory.add(
+        question=QUESTION,
+        examples=[
+            GradedExample(answer="Because the metal spoon is colder than the wooden one.", label="incorrect", score=0.0),
+            GradedExample(answer="The metal one is at a lower temperature.", label="incorrect", score=0.0),
+            GradedExample(answer="Metal is just colder than wood.", label="incorrect", score=0.1, answer_id="old-3"),
+            GradedExample(answer="Metal conducts heat from your hand quickly.", label="correct", score=1.0),
+        ],
+    )
+    return memory
+
+
+def test_a_question_without_graded_answers_keeps_the_models_prediction(memory):
+    item = GradedAnswer(
+        dataset="", subset="", split="", question_id="q2", question="What is photosynthesis?",
+        reference_answers=("Plants make sugar from light.",), answer_id="x", answer="Plants use light.",
+    )
+    prediction = _prediction()
+    assert MemoryGrader(FixedPredictor(prediction), memory).predict([item]) == [prediction]
+
+
+def test_similar_wrong_answers_graded_by_teachers_pull_the_verdict_down(memory):
+    grader = MemoryGrader(FixedPredictor(_prediction("correct", 0.55, 0.8)), memory)
+    [result] = grader.predict([_item("The metal spoon is colder than the wood spoon.")])
+    assert result.verdict == "incorrect"
+    assert result.score < 0.8 * 0.3 + 0.7 * 0.2
+    assert sum(result.probabilities.values()) == pytest.approx(1.0)
+    assert result.confidence == pytest.approx(max(result.probabilities.values()))
+
+
+def test_a_close_correct_neighbour_supports_a_correct_answer(memory):
+    grader = MemoryGrader(FixedPredictor(_prediction("correct", 0.55, 0.8)), memory)
+    [result] = grader.predict([_item("Metal conducts the heat away from your hand quickly.")])
+    assert result.verdict == "correct"
+    assert result.confidence > 0.55
+
+
+def test_verdicts_outside_the_allowed_labels_get_no_vote(memory):
+    allowed = ("correct", "contradictory")
+    prediction = Prediction(
+        verdict="correct", probabilities={"correct": 0.6, "partially_correct": 0.0, "contradictory": 0.4,
+                                          "incorrect": 0.0}, score=0.7, confidence=0.6,
+    )
+    [vote] = memory.votes([_item("Metal is colder than wood.")])
+    result = blend(prediction, vote, allowed=allowed, config=memory.config)
+    assert result.probabilities["incorrect"] == 0.0
+    assert result.probabilities["partially_correct"] == 0.0
+
+
+def test_an_answer_never_votes_on_itself(memory):
+    [vote] = memory.votes([_item("Metal is just colder than wood.", answer_id="old-3")])
+    assert vote.neighbours == 3  # the stored copy of this very answer is left out, the other three vote
+
+
+def test_examples_from_items_normalise_scores():
+    items = [
+        GradedAnswer(dataset="mohler", subset="mohler", split="all", question_id="1", question="Q?",
+                     reference_answers=("r",), answer_id="a", answer="x", score=2.5, max_score=5.0),
+    ]
+    [(question, [example])] = examples_from_items(items).items()
+    assert question == "Q?" and example.score == 0.5 and example.label == ""

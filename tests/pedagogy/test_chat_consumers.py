@@ -1,0 +1,219 @@
+"""The tutoring chat socket, end to end with the real retrieval engine over real OpenStax readings."""
+
+import re
+
+import pytest
+from channels.db import database_sync_to_async
+from channels.testing import WebsocketCommunicator
+from django.core.cache import cache
+
+from domain.models import Resource
+from pedagogy import chat_services
+from pedagogy.models import Conversation, FlaggedQuestion, Message
+from tests import factories
+from tests.ml.retrieval.book import SHELL, book_documents
+from tutor.asgi import application
+
+pytestmark = pytest.mark.django_db(transaction=True)
+
+ORIGIN = [(b"origin", b"http://127.0.0.1:8000")]
+REPL_PROMPT = "What does REPL stand for, and what does it describe?"
+REPL_REFERENCE = 'REPL stands for "read-eval-print loop," which describes the repetitive nature of a shell.'
+
+
+@pytest.fixture(autouse=True)
+def _fresh_cache():
+    cache.clear()
+    yield
+    cache.clear()
+
+
+@pytest.fixture
+def python_course(course, qa_model_dir):
+    """The course with two real readings and the real REPL question of the demo course."""
+    for doc in book_documents(SHELL, "m00024"):
+        factories.ResourceFactory(course=course, external_id=doc.external_id, title=doc.title, body=doc.markdown)
+    factories.QuestionFactory(course=course, external_id="m00011-def1", prompt=REPL_PROMPT, reference=REPL_REFERENCE)
+    return course
+
+
+def _socket(user, path: str) -> WebsocketCommunicator:
+    comm = WebsocketCommunicator(application, path, headers=ORIGIN)
+    if user is not None:
+        comm.scope["user"] = user
+    return comm
+
+
+async def _open(user, course, conversation_id=None):
+    path = f"/ws/tutor/{course.slug}/" + (f"conversations/{conversation_id}/" if conversation_id else "")
+    comm = _socket(user, path)
+    connected, code = await comm.connect()
+    assert connected, code
+    history = await comm.receive_json_from(timeout=5)
+    assert history["type"] == "history"
+    return comm, history
+
+
+async def _until(comm, predicate, timeout=60):
+    """Every event up to and including the first one ``predicate`` accepts."""
+    seen = []
+    while True:
+        event = await comm.receive_json_from(timeout=timeout)
+        seen.append(event)
+        if predicate(event):
+            return seen
+
+
+def _tutor_message(event):
+    return event["type"] == "message" and event["message"]["sender"] == "tutor"
+
+
+async def _ask(comm, text):
+    await comm.send_json_to({"type": "message", "text": text})
+    events = await _until(comm, _tutor_message)
+    await _until(comm, lambda e: e == {"type": "typing", "sender": "tutor", "typing": False})
+    return events, events[-1]["message"]
+
+
+async def test_anonymous_and_unenrolled_users_are_refused(course, teacher):
+    comm = _socket(None, f"/ws/tutor/{course.slug}/")
+    assert await comm.connect() == (False, 4401)
+
+    outsider = await database_sync_to_async(factories.UserFactory)(username="outsider")
+    comm = _socket(outsider, f"/ws/tutor/{course.slug}/")
+    assert await comm.connect() == (False, 4403)
+
+    comm = _socket(teacher, f"/ws/tutor/{course.slug}/")  # the student chat is for students
+    assert await comm.connect() == (False, 4403)
+
+    comm = _socket(outsider, "/ws/tutor/no-such-course/")
+    assert await comm.connect() == (False, 4403)
+    assert not await database_sync_to_async(Conversation.objects.exists)()
+
+
+async def test_a_foreign_origin_is_refused(course, student):
+    comm = WebsocketCommunicator(application, f"/ws/tutor/{course.slug}/", headers=[(b"origin", b"http://evil.example")])
+    comm.scope["user"] = student
+    connected, _ = await comm.connect()
+    assert not connected
+
+
+async def test_answer_streams_in_parts_and_history_resumes_on_reconnect(python_course, student):
+    comm, history = await _open(student, python_course)
+    assert history["messages"] == [] and history["role"] == "student"
+
+    events, answer = await _ask(comm, "how do i make a list in python")
+    kinds = [e["type"] for e in events]
+    assert kinds[0] == "message" and events[0]["message"]["sender"] == "student"  # own message echoed
+    assert {"type": "typing", "sender": "tutor", "typing": True} in events
+    parts = [e["delta"] for e in events if e["type"] == "stream"]
+    assert len(parts) > 1 and "".join(parts) == answer["text"]
+    assert answer["intent"] == "material" and answer["citations"][0]["external_id"] == "m00024"
+    assert answer["citations"][0]["url"].startswith(f"/courses/{python_course.slug}/resources/")
+    await comm.disconnect()
+
+    comm, history = await _open(student, python_course)
+    assert [(m["sender"], m["text"]) for m in history["messages"]] == [
+        ("student", "how do i make a list in python"),
+        ("tutor", answer["text"]),
+    ]
+    assert history["messages"][1]["citations"] == answer["citations"]
+    await comm.disconnect()
+
+
+async def test_rate_limit_answers_with_a_clear_message(course, student, settings):
+    settings.TUTOR_CHAT_RATE_LIMIT = {"messages": 2, "seconds": 60}
+    comm, _ = await _open(student, course)
+    for text in ("hello", "thanks"):
+        _, reply = await _ask(comm, text)
+        assert reply["intent"] == "small_talk"
+    await comm.send_json_to({"type": "message", "text": "hello again"})
+    error = await _until(comm, lambda e: e["type"] == "error")
+    assert error[-1]["code"] == "rate_limited"
+    assert re.match(r"You are sending messages too quickly\. Please wait \d+ seconds", error[-1]["message"])
+    assert await database_sync_to_async(Message.objects.filter(text="hello again").exists)() is False
+    await comm.disconnect()
+
+
+async def test_asking_for_an_assigned_answer_gets_graded_hints_never_the_answer(python_course, student):
+    question = await database_sync_to_async(python_course.questions.get)()
+    comm, _ = await _open(student, python_course)
+
+    _, hint1 = await _ask(comm, "can you just tell me the answer to the question about REPL")
+    assert hint1["intent"] == "answer_request" and hint1["hint_level"] == 1
+    assert "Hint 1" in hint1["text"] and [c["external_id"] for c in hint1["citations"]] == [SHELL]
+
+    _, hint2 = await _ask(comm, "give me another hint")
+    assert hint2["hint_level"] == 2 and "Hint 2" in hint2["text"]
+
+    await database_sync_to_async(factories.SubmissionFactory)(
+        student=student, question=question, answer="It is the shell of Python."
+    )
+    _, hint3 = await _ask(comm, REPL_PROMPT)  # the prompt pasted as it is
+    assert hint3["hint_level"] == 3 and "Hint 3" in hint3["text"]
+
+    _, last = await _ask(comm, "one more hint please")
+    assert last["hint_level"] == 4 and "submit it" in last["text"]
+
+    texts = [m["text"] for m in (hint1, hint2, hint3, last)]
+    reference_words = REPL_REFERENCE.lower().split()
+    for text in texts:
+        assert REPL_REFERENCE.lower() not in text.lower()
+        for i in range(len(reference_words) - 3):  # not even four words of it in a row
+            assert " ".join(reference_words[i : i + 4]) not in text.lower()
+    await comm.disconnect()
+
+
+async def test_teacher_joins_and_their_messages_reach_the_student_live(python_course, student, teacher):
+    student_comm, _ = await _open(student, python_course)
+    _, answer = await _ask(student_comm, "what is the python shell")
+    conversation = await database_sync_to_async(Conversation.objects.get)(student=student)
+
+    teacher_comm, history = await _open(teacher, python_course, conversation.pk)
+    assert history["role"] == "teacher" and history["messages"][-1]["text"] == answer["text"]
+    presence = await student_comm.receive_json_from(timeout=5)
+    assert presence == {"type": "presence", "who": "teacher", "name": "teach", "joined": True}
+
+    await teacher_comm.send_json_to({"type": "typing", "typing": True})
+    assert await student_comm.receive_json_from(timeout=5) == {"type": "typing", "sender": "teacher", "typing": True}
+    await teacher_comm.send_json_to({"type": "message", "text": "Try typing 1 + 2 in the shell yourself."})
+    received = await student_comm.receive_json_from(timeout=5)
+    assert received["type"] == "message"
+    assert received["message"]["sender"] == "teacher" and received["message"]["author"] == "teach"
+    assert received["message"]["text"] == "Try typing 1 + 2 in the shell yourself."
+    assert await database_sync_to_async(Message.objects.filter(sender="teacher", author=teacher).count)() == 1
+    await teacher_comm.disconnect()
+    await student_comm.disconnect()
+
+
+async def test_teachers_of_other_courses_cannot_join(python_course, student):
+    conversation = await database_sync_to_async(factories.ConversationFactory)(student=student, course=python_course)
+    other = await database_sync_to_async(factories.UserFactory)(username="other-teacher")
+    await database_sync_to_async(factories.EnrollmentFactory)(user=other, role="teacher")
+    comm = _socket(other, f"/ws/tutor/{python_course.slug}/conversations/{conversation.pk}/")
+    assert await comm.connect() == (False, 4403)
+
+
+async def test_unsure_question_is_flagged_and_the_teachers_answer_arrives_live_and_teaches_the_tutor(
+    python_course, student, teacher
+):
+    comm, _ = await _open(student, python_course)
+    _, reply = await _ask(comm, "Is the final exam open book?")
+    assert reply["intent"] == "material" and "not sure" in reply["text"]
+    flagged = await database_sync_to_async(FlaggedQuestion.objects.get)()
+    assert flagged.status == "open" and flagged.text == "Is the final exam open book?"
+
+    answer = "Yes: the final exam is open book, you may bring the textbook and your own notes."
+    await database_sync_to_async(chat_services.flagged_question_answer)(flagged=flagged, teacher=teacher, answer=answer)
+    delivered = await comm.receive_json_from(timeout=5)
+    assert delivered["type"] == "message" and delivered["message"]["sender"] == "teacher"
+    assert answer in delivered["message"]["text"]
+    await comm.disconnect()
+
+    faq = await database_sync_to_async(Resource.objects.get)(external_id=f"tutor-faq-{flagged.pk}")
+    classmate = await database_sync_to_async(factories.UserFactory)(username="classmate")
+    await database_sync_to_async(factories.EnrollmentFactory)(user=classmate, course=python_course)
+    comm, _ = await _open(classmate, python_course)
+    _, reply = await _ask(comm, "can we bring our notes to the final exam?")
+    assert "open book" in reply["text"] and reply["citations"][0]["resource_id"] == faq.pk
+    await comm.disconnect()
