@@ -5,6 +5,8 @@ feedback wording in ``tutor.ml.feedback``; this module connects them to the data
 Grading is idempotent: a redelivered task (after a worker died mid-task) grades a
 submission still ``received`` or ``grading`` and skips one that already has a model grade.
 Until a grader is active, submissions stay ``received`` and wait; nothing is guessed.
+The model's prediction is blended with the teacher-confirmed grades of similar answers to the
+same question (``grading_memory``), so a teacher's correction counts from the next answer on.
 The course's release policy decides whether a model grade reaches the student at once
 (``graded``) or waits for a teacher (``needs_review``).
 """
@@ -19,7 +21,7 @@ from tutor.ml import feedback
 from tutor.ml.grading.predictor import get_predictor
 from tutor.ml.retrieval.embedder import get_embedder
 
-from . import ml_registry
+from . import grading_memory, ml_registry
 from .models import Grade, Submission
 from .review_services import record_model_grade
 
@@ -45,6 +47,10 @@ def grade_submission(*, submission_id: int) -> str:
     references = list(question.reference_answers.values_list("text", flat=True))
     prediction = get_predictor(version.path).grade(
         question=question.prompt, reference_answers=references, answer=submission.answer
+    )
+    prediction = grading_memory.with_memory(
+        prediction=prediction, question_id=question.pk, question=question.prompt,
+        submission_id=submission.pk, answer=submission.answer,
     )
     alignment = feedback.align(reference_answers=references, answer=submission.answer, encoder=get_embedder())
     text = feedback.compose(

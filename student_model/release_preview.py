@@ -66,6 +66,8 @@ def compute_predictions(*, course: Course, limit: int = SAMPLE_SIZE) -> int:
 def _predict(model_path: str, course: Course, limit: int) -> list[GradedPrediction]:
     from tutor.ml.grading.predictor import get_predictor
 
+    from . import grading_memory
+
     sample = teacher_graded_sample(course=course, limit=limit)
     items = [
         GradedAnswer(
@@ -75,7 +77,13 @@ def _predict(model_path: str, course: Course, limit: int) -> list[GradedPredicti
         )
         for s in sample
     ]
-    predictions = get_predictor(model_path).predict(items, allowed_labels=LABELS)
+    predictions = [
+        # As grading does: the teacher grades of the question's other answers vote (never the answer's own).
+        grading_memory.with_memory(
+            prediction=p, question_id=s.question_id, question=s.question.prompt, submission_id=s.pk, answer=s.answer
+        )
+        for s, p in zip(sample, get_predictor(model_path).predict(items, allowed_labels=LABELS), strict=True)
+    ]
     return [
         GradedPrediction(confidence=round(p.confidence, 4), model_verdict=p.verdict, teacher_verdict=s.grade_verdict)
         for s, p in zip(sample, predictions, strict=True)

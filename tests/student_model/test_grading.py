@@ -100,3 +100,27 @@ def test_a_broker_failure_keeps_the_answer(monkeypatch, django_capture_on_commit
         submission = services.submit_answer(student=enrollment.user, question=question, answer="Evaporation.")
     submission.refresh_from_db()
     assert submission.status == Submission.Status.RECEIVED
+
+
+def test_teacher_grades_of_similar_answers_vote_on_the_model_grade(active_grader, submission):
+    from student_model import grading_memory
+
+    grading_memory.clear_cache()
+    question = submission.question
+    plain = factories.SubmissionFactory(question=question, answer=submission.answer)
+    grading.grade_submission(submission_id=plain.pk)
+    model_only = plain.grades.get()
+
+    # A teacher marked three near-identical answers "correct" with full points.
+    for answer in ("We let it sit in a dish for a day.", "By letting it sit in a dish for one day.",
+                   "Letting it sit in a dish for a day."):
+        factories.GradeFactory(
+            submission=factories.SubmissionFactory(question=question, answer=answer),
+            verdict="correct", score=2.0, source="teacher",
+        )
+    grading.grade_submission(submission_id=submission.pk)
+    remembered = submission.grades.get()
+    assert remembered.verdict == "correct"
+    assert remembered.score > model_only.score or model_only.verdict == "correct"
+    assert remembered.confidence > (model_only.confidence if model_only.verdict == "correct" else 0.5)
+    grading_memory.clear_cache()
