@@ -31,6 +31,8 @@ demo: migrate
 
 models: migrate
 	$(PY) manage.py prepare_models
+	for course in intro-python physical-science computer-networks data-structures; do \
+		$(PY) manage.py build_qa_index --course $$course || exit 1; done
 
 serve:
 	@echo "Tutor is at http://$(HOST):$(PORT)/ (Ctrl-C stops it)"

@@ -2,17 +2,26 @@
 Redis channel layer, on the loopback interface only, bounded in time.
 
     nice -n 10 .venv/bin/python benchmarks/chat_load.py [--clients 300] [--askers 50] [--rounds 4]
-        [--messages 3] [--redis redis://127.0.0.1:6379/3] [--database-url URL] [--max-seconds 300]
+        [--messages 3] [--interval 5] [--redis redis://127.0.0.1:6379/3] [--database-url postgres://.../tutor_chat_load]
+        [--max-seconds 300]
 
 It makes a fresh database (a temporary SQLite file unless --database-url is given), imports the
 real intro-python demo course, enrols one student per client with a signed-in session, starts
 daphne on 127.0.0.1 with ``REDIS_URL`` and connects every client (each to its own conversation).
-1. Message delivery: every client sends ``--messages`` chat messages one after the other; the time
-   from sending to receiving the message back through the server and the Redis layer.
+1. Message delivery: every client sends ``--messages`` chat messages, one every ``--interval`` seconds
+   on average (random), so several hundred clients make a steady stream of about clients / interval
+   messages a second; the time from sending to receiving the message back through the server and
+   the Redis layer.
 2. Tutor answers: ``--askers`` clients at once ask real student questions (data/qa) ``--rounds``
    times each, while the other clients stay connected; the time from sending to the tutor's full
    answer (after its streamed parts).
 A message or answer not received before its deadline counts as lost. Prints one JSON object.
+
+With PostgreSQL, give the URL ``?conn_max_age=60`` (persistent connections, as a production
+``DATABASE_URL`` should): without it every database call of the chat opens a new connection, e.g.
+
+    nice -n 10 .venv/bin/python benchmarks/chat_load.py \
+        --database-url "postgres://postgres@127.0.0.1:5432/tutor_chat_load?conn_max_age=60"
 """
 
 from __future__ import annotations
@@ -21,6 +30,7 @@ import argparse
 import asyncio
 import json
 import os
+import random
 import socket
 import subprocess
 import sys
@@ -45,9 +55,8 @@ def free_port() -> int:
 
 def prepare(env: dict, clients: int) -> tuple[str, list[str]]:
     """Migrate, import the course, enrol the students; their session keys."""
-    subprocess.run(
-        [sys.executable, "manage.py", "migrate", "--noinput", "-v", "0"], cwd=ROOT, env=env, check=True
-    )
+    for command in (["migrate"], ["flush"]):  # flush: a --database-url database is emptied first
+        subprocess.run([sys.executable, "manage.py", *command, "--noinput", "-v", "0"], cwd=ROOT, env=env, check=True)
     os.environ.update(env)
     import django
 
@@ -169,13 +178,17 @@ async def run_load(args, url: str, origin: str, keys: list[str], questions: list
     connect_s = time.perf_counter() - started
 
     # 1. delivery: every client sends its messages one after the other
-    async def chatter(client: Client) -> list[float | None]:
-        return [
-            await client.send_and_wait("thanks" if k % 2 else "hello", want="student", timeout=30)
-            for k in range(args.messages)
-        ]
+    rng = random.Random(7)
 
-    delivery_runs = await asyncio.gather(*(chatter(c) for c in clients))
+    async def chatter(client: Client, i: int) -> list[float | None]:
+        """A message every ``--interval`` seconds or so (students type between messages)."""
+        out = []
+        for k in range(args.messages):
+            await asyncio.sleep(rng.uniform(0, 2 * args.interval))
+            out.append(await client.send_and_wait("thanks" if k % 2 else "hello", want="student", timeout=30))
+        return out
+
+    delivery_runs = await asyncio.gather(*(chatter(c, i) for i, c in enumerate(clients)))
     delivery = [t for run in delivery_runs for t in run]
     # the tutor's short replies to that small talk: each must arrive too
     replies = await asyncio.gather(*(c.drain("tutor", args.messages, 30) for c in clients))
@@ -207,6 +220,8 @@ async def run_load(args, url: str, origin: str, keys: list[str], questions: list
         "messages_sent": len(delivery) + len(answers),
         "tutor_replies_expected": len(delivery) + len(answers),
         "messages_lost": sum(t is None for t in delivery) + sum(t is None for t in answers) + small_talk_lost,
+        "lost_by_kind": {"delivery": sum(t is None for t in delivery), "small_talk_reply": small_talk_lost,
+                         "tutor_answer": sum(t is None for t in answers)},
     }
 
 
@@ -216,8 +231,11 @@ def main() -> None:
     parser.add_argument("--askers", type=int, default=50)
     parser.add_argument("--rounds", type=int, default=4)
     parser.add_argument("--messages", type=int, default=3)
+    parser.add_argument("--interval", type=float, default=5.0, help="mean seconds between a client's messages")
     parser.add_argument("--redis", default=os.environ.get("REDIS_URL", "redis://127.0.0.1:6379/3"))
-    parser.add_argument("--database-url", default="", help="default: a temporary SQLite file")
+    parser.add_argument(
+        "--database-url", default="", help="a database of the benchmark's own, emptied first (default: a temporary SQLite file)"
+    )
     parser.add_argument("--max-seconds", type=float, default=300, help="the whole run is stopped after this")
     args = parser.parse_args()
     if args.askers > args.clients:
@@ -249,13 +267,17 @@ def main() -> None:
         except BaseException:
             print(log.read_text()[-3000:], file=sys.stderr)
             raise
+        else:
+            if result["messages_lost"]:
+                print(log.read_text()[-3000:], file=sys.stderr)
         finally:
+            server_errors = log.read_text(errors="replace").count("Traceback")
             server.terminate()
             try:
                 server.wait(timeout=10)
             except subprocess.TimeoutExpired:
                 server.kill()
-    result.update({"server": "daphne", "channel_layer": "redis", "host": HOST,
+    result.update({"server_errors": server_errors, "server": "daphne", "channel_layer": "redis", "host": HOST,
                    "database": "postgresql" if args.database_url.startswith("postgres") else "sqlite"})
     print(json.dumps(result))
 

@@ -53,7 +53,8 @@ def held_out_questions(base: Path, data_dir: Path, dataset: str) -> dict[str, li
     train_config = TrainConfig.from_dict(read_config(base)["train_config"])
     if train_config.val_by != "question":
         raise SystemExit(f"{base.name} held out answers, not questions: no unseen questions to simulate on")
-    items = [i for i in load_training_items(train_config.datasets, data_dir) if i.subset not in train_config.exclude_subsets]
+    items = load_training_items(train_config.datasets, data_dir)
+    items = [i for i in items if i.subset not in train_config.exclude_subsets]
     items = cap_per_dataset(items, train_config.max_train_items, train_config.seed)
     _, val = split_validation(items, by="question", fraction=train_config.val_fraction, seed=train_config.seed)
     questions = {(i.subset, i.question_id) for i in val if i.dataset == dataset}

@@ -109,5 +109,5 @@ class _UnsafeLinkRemover(markdown.treeprocessors.Treeprocessor):
 
 def render_markdown(text: str) -> SafeString:
     """Markdown to HTML that is safe to show: raw HTML is escaped, never passed through."""
-    html = markdown.markdown(text or "", extensions=["fenced_code", "tables", "sane_lists", _SafeMarkdown()])
+    html = markdown.markdown(text or "", extensions=["fenced_code", "tables", "sane_lists", "toc", _SafeMarkdown()])
     return mark_safe(html)  # noqa: S308 - raw HTML is disabled above, so the output is only markdown's own tags

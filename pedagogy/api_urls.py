@@ -12,6 +12,9 @@ chat_router.register("flagged-questions", chat_apis.FlaggedQuestionViewSet, base
 urlpatterns = [
     # recommendations (issue 5)
     path("courses/<slug:slug>/mastery/", progress_apis.MasteryApi.as_view(), name="api-course-mastery"),
+    path(
+        "courses/<slug:slug>/class-mastery/", progress_apis.ClassMasteryApi.as_view(), name="api-course-class-mastery"
+    ),
     path("courses/<slug:slug>/risk/", progress_apis.RiskListApi.as_view(), name="api-course-risk"),
     path(
         "courses/<slug:slug>/recommendations/",

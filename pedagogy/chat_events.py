@@ -1,5 +1,6 @@
 """What the chat sends over the channel layer: one group per conversation, the JSON of a message,
-and a message broadcast (a tutor's answer in parts first, so it appears as it is "typed")."""
+and its broadcast. (A tutor's answer is streamed in parts by the socket that asked, before it is
+stored and broadcast whole: ``stream_parts``.)"""
 
 import re
 
@@ -27,6 +28,7 @@ def message_payload(message: Message) -> dict:
         "citations": message.citations,
         "confidence": None if message.confidence is None else round(message.confidence, 3),
         "hint_level": message.hint_level,
+        "reply_to": message.reply_to_id,
         "created_at": message.created_at.isoformat(),
     }
 
@@ -44,14 +46,11 @@ def stream_parts(text: str, size: int = STREAM_PART_CHARS) -> list[str]:
     return parts
 
 
-def broadcast_message(message: Message, *, stream: bool = False) -> None:
+def broadcast_message(message: Message) -> None:
     """Send ``message`` to everyone in its conversation (sync code, e.g. ``transaction.on_commit``)."""
-    layer = get_channel_layer()
-    group = conversation_group(message.conversation_id)
-    if stream:
-        for part in stream_parts(message.text):
-            async_to_sync(layer.group_send)(group, {"type": "chat.stream", "id": message.pk, "delta": part})
-    async_to_sync(layer.group_send)(group, {"type": "chat.message", "message": message_payload(message)})
+    async_to_sync(get_channel_layer().group_send)(
+        conversation_group(message.conversation_id), {"type": "chat.message", "message": message_payload(message)}
+    )
 
 
 def broadcast_typing(conversation_id: int, *, sender: str, typing: bool) -> None:

@@ -62,18 +62,10 @@ def conversation_list_for_course(*, course: Course) -> QuerySet[Conversation]:
     )
 
 
-def conversation_of_student(*, student: AbstractBaseUser, course: Course) -> Conversation | None:
-    return Conversation.objects.filter(student=student, course=course).select_related("course", "student").first()
-
-
 def message_list(*, conversation: Conversation, limit: int = HISTORY_LIMIT) -> list[Message]:
     """The last ``limit`` messages of a conversation, oldest first."""
     recent = conversation.messages.select_related("author").order_by("-created_at", "-id")[:limit]
     return list(reversed(recent))
-
-
-def message_list_for_user(*, user: User) -> QuerySet[Message]:
-    return Message.objects.filter(conversation__in=conversation_list(user=user)).select_related("author")
 
 
 def flagged_question_list(*, user: User) -> QuerySet[FlaggedQuestion]:

@@ -18,7 +18,7 @@ from domain.models import Course, Resource
 
 from . import chat_events, chat_selectors
 from .models import Conversation, FlaggedQuestion, Message
-from .tutoring import compose_reply
+from .tutoring import TutorReply, compose_reply
 
 MAX_MESSAGE_CHARS = 2000
 
@@ -72,12 +72,12 @@ def conversation_get_or_create(*, student: AbstractBaseUser, course: Course) -> 
     return conversation
 
 
-def _store(*, conversation: Conversation, broadcast_stream: bool = False, **fields) -> Message:
+def _store(*, conversation: Conversation, **fields) -> Message:
     message = Message(conversation=conversation, **fields)
     message.full_clean()
     message.save()
     Conversation.objects.filter(pk=conversation.pk).update(last_message_at=message.created_at)
-    transaction.on_commit(lambda: chat_events.broadcast_message(message, stream=broadcast_stream))
+    transaction.on_commit(lambda: chat_events.broadcast_message(message))
     return message
 
 
@@ -98,15 +98,23 @@ class TutorTurn:
 
 
 def tutor_reply_create(*, conversation: Conversation, student_message: Message) -> TutorTurn:
-    """The tutor answers ``student_message`` (model work happens before the transaction opens);
-    when it is unsure, the student's message is flagged for the teacher."""
-    reply = compose_reply(conversation=conversation, text=student_message.text)
+    """The tutor answers ``student_message``; when it is unsure, the message is flagged for the teacher."""
+    reply = tutor_reply_compose(conversation=conversation, student_message=student_message)
+    return tutor_reply_store(conversation=conversation, student_message=student_message, reply=reply)
+
+
+def tutor_reply_compose(*, conversation: Conversation, student_message: Message) -> TutorReply:
+    """The model work of a reply: reads only, so it can run in any worker thread."""
+    return compose_reply(conversation=conversation, text=student_message.text)
+
+
+def tutor_reply_store(*, conversation: Conversation, student_message: Message, reply: TutorReply) -> TutorTurn:
     with transaction.atomic():
         student_message.intent = reply.intent
         student_message.save(update_fields=["intent"])
         message = _store(
             conversation=conversation,
-            broadcast_stream=True,
+            reply_to=student_message,
             sender=Message.Sender.TUTOR,
             text=reply.text,
             intent=reply.intent,

@@ -1,8 +1,8 @@
 """The tutoring chat socket (``/ws/tutor/<course>/``; a teacher joins at ``.../conversations/<id>/``).
 
-Thin: every decision is in ``chat_services``. Model work runs in a thread pool, as a task of its
-own, so the socket keeps delivering (the answer's parts, other people's messages) meanwhile and
-one student's question never stalls another's chat.
+Thin: every decision is in ``chat_services``. Model work (reads only) runs in a thread pool, as a
+task of its own, so the socket keeps delivering (the answer's parts, other people's messages)
+meanwhile and one student's question never stalls another's chat.
 """
 
 import asyncio
@@ -12,14 +12,28 @@ from channels.db import database_sync_to_async
 from channels.generic.websocket import AsyncJsonWebsocketConsumer
 from django.conf import settings
 from django.core.exceptions import ObjectDoesNotExist, PermissionDenied, ValidationError
+from django.db import connection
 
 from . import chat_events, chat_services
 
-_model_pool = ThreadPoolExecutor(max_workers=getattr(settings, "TUTOR_CHAT_WORKERS", 4), thread_name_prefix="tutor")
+_model_pool = ThreadPoolExecutor(max_workers=getattr(settings, "TUTOR_CHAT_WORKERS", 8), thread_name_prefix="tutor")
+# SQLite takes one writer at a time: its writes stay on Channels' one database thread. Other
+# databases write from a pool, so a burst of messages is not queued behind a single thread.
+_db_pool = (
+    None
+    if connection.vendor == "sqlite"
+    else ThreadPoolExecutor(max_workers=getattr(settings, "TUTOR_CHAT_DB_WORKERS", 8), thread_name_prefix="tutor-db")
+)
 
 
 def _off_loop(func):
     return database_sync_to_async(func, thread_sensitive=False, executor=_model_pool)
+
+
+def _db(func):
+    if _db_pool is None:
+        return database_sync_to_async(func)
+    return database_sync_to_async(func, thread_sensitive=False, executor=_db_pool)
 
 
 class TutorChatConsumer(AsyncJsonWebsocketConsumer):
@@ -30,7 +44,7 @@ class TutorChatConsumer(AsyncJsonWebsocketConsumer):
             return
         kwargs = self.scope["url_route"]["kwargs"]
         try:
-            session = await database_sync_to_async(chat_services.chat_session_open)(
+            session = await _db(chat_services.chat_session_open)(
                 user=user, course_slug=kwargs["slug"], conversation_id=kwargs.get("conversation_id")
             )
         except (PermissionDenied, ObjectDoesNotExist):
@@ -50,7 +64,7 @@ class TutorChatConsumer(AsyncJsonWebsocketConsumer):
     async def disconnect(self, code: int) -> None:
         if not hasattr(self, "group"):
             return
-        for task in self.tasks:
+        for task in list(self.tasks):
             task.cancel()
         if self.role == "teacher":
             await self._presence(joined=False)
@@ -63,12 +77,14 @@ class TutorChatConsumer(AsyncJsonWebsocketConsumer):
                 self.group, {"type": "chat.typing", "sender": self.role, "typing": bool(content.get("typing"))}
             )
         elif kind == "message":
-            await self._message(str(content.get("text", "")))
+            # handled as a task: this consumer keeps pulling its channel (other people's messages, the
+            # answer's parts) while the message waits for the database and the model
+            self._spawn(self._message(str(content.get("text", ""))))
         else:
             await self.send_json({"type": "error", "code": "bad_request", "message": "Unknown message type."})
 
     async def _message(self, text: str) -> None:
-        wait = await database_sync_to_async(chat_services.rate_limit_hit)(user=self.user)
+        wait = await _db(chat_services.rate_limit_hit)(user=self.user)
         if wait:
             await self.send_json(
                 {
@@ -81,24 +97,35 @@ class TutorChatConsumer(AsyncJsonWebsocketConsumer):
             return
         try:
             if self.role == "teacher":
-                await database_sync_to_async(chat_services.teacher_message_create)(
+                await _db(chat_services.teacher_message_create)(
                     conversation=self.conversation, teacher=self.user, text=text
                 )
                 return
-            message = await database_sync_to_async(chat_services.student_message_create)(
+            message = await _db(chat_services.student_message_create)(
                 conversation=self.conversation, text=text
             )
         except ValidationError as exc:
             await self.send_json({"type": "error", "code": "invalid", "message": " ".join(exc.messages)})
             return
-        task = asyncio.create_task(self._tutor_reply(message))
+        await self._tutor_reply(message)
+
+    def _spawn(self, coroutine) -> None:
+        task = asyncio.create_task(coroutine)
         self.tasks.add(task)
         task.add_done_callback(self.tasks.discard)
 
     async def _tutor_reply(self, message) -> None:
         await self.channel_layer.group_send(self.group, {"type": "chat.typing", "sender": "tutor", "typing": True})
         try:
-            await _off_loop(chat_services.tutor_reply_create)(conversation=self.conversation, student_message=message)
+            reply = await _off_loop(chat_services.tutor_reply_compose)(
+                conversation=self.conversation, student_message=message
+            )
+            # the answer appears in parts on the asking socket, then is stored and sent whole to everyone
+            for part in chat_events.stream_parts(reply.text):
+                await self.send_json({"type": "stream", "reply_to": message.pk, "delta": part})
+            await _db(chat_services.tutor_reply_store)(
+                conversation=self.conversation, student_message=message, reply=reply
+            )
         finally:
             await self.channel_layer.group_send(self.group, {"type": "chat.typing", "sender": "tutor", "typing": False})
 
@@ -111,9 +138,6 @@ class TutorChatConsumer(AsyncJsonWebsocketConsumer):
     # group events -> this socket
     async def chat_message(self, event: dict) -> None:
         await self.send_json({"type": "message", "message": event["message"]})
-
-    async def chat_stream(self, event: dict) -> None:
-        await self.send_json({"type": "stream", "id": event["id"], "delta": event["delta"]})
 
     async def chat_typing(self, event: dict) -> None:
         if event["sender"] != self.role:

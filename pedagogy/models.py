@@ -55,6 +55,10 @@ class Message(models.Model):
         help_text="The assigned question a hint is about.",
     )
     hint_level = models.PositiveSmallIntegerField(default=0)
+    reply_to = models.ForeignKey(
+        "self", on_delete=models.SET_NULL, null=True, blank=True, related_name="replies",
+        help_text="The student's message a tutor reply answers.",
+    )
     created_at = models.DateTimeField(auto_now_add=True, db_index=True)
 
     class Meta:

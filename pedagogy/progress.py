@@ -42,12 +42,17 @@ def student_progress(*, course: Course, student: AbstractBaseUser) -> dict:
 
 
 def class_overview(*, course: Course, page: int | str | None = 1, unit_id: int | str | None = None) -> dict:
-    """Risk list and heatmap of one page of students (highest risk first), and the unit's study groups."""
+    """Risk list and heatmap of one page of students (highest risk first), and study groups; with a
+    unit chosen, only the students whose current unit it is and that unit's skills."""
+    units = list(Unit.objects.filter(course=course).order_by("order"))
+    unit = next((u for u in units if str(u.pk) == str(unit_id)), None) if unit_id else None
     risks = risk.course_risk_list(course=course)
+    if unit is not None:
+        risks = [r for r in risks if r.unit == unit]
     paginator = Paginator(risks, STUDENTS_PER_PAGE)
     page_obj = paginator.get_page(page)
     students = [r.student for r in page_obj.object_list]
-    heatmap = mastery_selectors.class_heatmap(course=course, students=students)
+    heatmap = mastery_selectors.class_heatmap(course=course, students=students, unit_id=unit.pk if unit else None)
     risk_by_student = {r.student.pk: r for r in page_obj.object_list}
     rows = [
         {
@@ -58,10 +63,8 @@ def class_overview(*, course: Course, page: int | str | None = 1, unit_id: int |
         }
         for student, values in heatmap.rows
     ]
-    units = list(Unit.objects.filter(course=course).order_by("order"))
-    unit = next((u for u in units if str(u.pk) == str(unit_id)), None) if unit_id else None
-    unit = unit or study_groups.default_unit(course=course)
-    groups = study_groups.shared_misconceptions(course=course, unit=unit)
+    group_unit = unit or study_groups.default_unit(course=course)
+    groups = study_groups.shared_misconceptions(course=course, unit=group_unit)
     levels = {"high": 0, "medium": 0, "low": 0}
     for r in risks:
         levels[r.level] += 1
@@ -73,6 +76,7 @@ def class_overview(*, course: Course, page: int | str | None = 1, unit_id: int |
         "student_count": len(risks),
         "units": units,
         "unit": unit,
+        "group_unit": group_unit,
         "groups": groups,
         "network": study_groups.network_layout(groups) if groups else None,
         "tracer": mastery_selectors.active_tracer_version(course=course),

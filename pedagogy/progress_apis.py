@@ -86,3 +86,23 @@ class RiskListApi(ApiViewMixin, APIView):
         paginator = PageNumberPagination()
         page = paginator.paginate_queryset(risk.course_risk_list(course=course), request, view=self)
         return paginator.get_paginated_response(s.RiskSerializer(page, many=True).data)
+
+
+class ClassMasteryApi(ApiViewMixin, APIView):
+    @extend_schema(
+        summary="Mastery of every student of the course × every skill (the class heatmap), by username",
+        parameters=[OpenApiParameter("page", OpenApiTypes.INT, description="Page number (50 students a page)")],
+        responses=s.ClassMasteryPageSerializer,
+    )
+    def get(self, request, slug: str):
+        course = visible_course(request, slug)
+        if not domain_selectors.can_manage_course(user=request.user, course=course):
+            raise exceptions.PermissionDenied("The class's mastery is for the course's teachers.")
+        paginator = PageNumberPagination()
+        students = paginator.paginate_queryset(mastery_selectors.course_students(course=course), request, view=self)
+        heatmap = mastery_selectors.class_heatmap(course=course, students=students)
+        rows = [
+            {"student": student, "skills": [{"skill": k.slug, "p_mastery": v} for k, v in zip(heatmap.skills, values)]}
+            for student, values in heatmap.rows
+        ]
+        return paginator.get_paginated_response(s.ClassMasteryRowSerializer(rows, many=True).data)

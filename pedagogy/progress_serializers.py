@@ -53,3 +53,20 @@ class RecommendationSerializer(serializers.Serializer):
     reason = serializers.CharField()
     skill = serializers.CharField(allow_blank=True)
     score = serializers.FloatField(allow_null=True)
+
+
+class SkillValueSerializer(serializers.Serializer):
+    skill = serializers.SlugField()
+    p_mastery = serializers.FloatField(allow_null=True, help_text="Empty: never practised.")
+
+
+class ClassMasteryRowSerializer(serializers.Serializer):
+    student = LearnerSerializer()
+    skills = SkillValueSerializer(many=True)
+
+
+class ClassMasteryPageSerializer(serializers.Serializer):
+    count = serializers.IntegerField()
+    next = serializers.URLField(allow_null=True)
+    previous = serializers.URLField(allow_null=True)
+    results = ClassMasteryRowSerializer(many=True)

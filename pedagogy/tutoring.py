@@ -24,6 +24,7 @@ from domain.models import Course, Question
 from student_model import selectors as student_selectors
 from tutor.ml import feedback as ml_feedback
 from tutor.ml import intents as ml_intents
+from tutor.ml.retrieval.batching import BatchingEncoder
 from tutor.ml.retrieval.embedder import get_embedder
 from tutor.ml.retrieval.qa import Answer
 
@@ -34,9 +35,18 @@ from .retrieval import course_qa_engine
 
 # MiniLM cosine between a message and a question prompt. An explicit request for an answer
 # needs a loose match to know which question; a message that is the prompt pasted (with small
-# edits) counts as a request for its answer even without asking for one.
+# edits) counts as a request for its answer even without asking for one. A paste must also carry
+# (nearly) all of the prompt's words: "What does REPL stand for?" is a question about the reading,
+# while the assignment "What does REPL stand for, and what does it describe?" pasted whole asks for
+# the homework's answer.
 REQUEST_MATCH = 0.45
 COPY_MATCH = 0.9
+COPY_COVERAGE = 0.8
+_WORD = re.compile(r"[a-z0-9]+")
+_FUNCTION_WORDS = frozenset(
+    "a an and are as at be by can do does for from how in is it its of on or that the this to was what "
+    "when where which who why will with you your".split()
+)
 _ANOTHER_HINT = re.compile(r"\b(another|more|next|one more|further|second|third)\s+hints?\b|\bhint\b", re.I)
 
 
@@ -53,8 +63,20 @@ class TutorReply:
 
 @dataclass
 class _Match:
-    question: Question
+    question_id: int
     similarity: float
+    prompt: str = ""
+
+
+def _content_words(text: str) -> set[str]:
+    return {w for w in _WORD.findall(text.lower()) if w not in _FUNCTION_WORDS}
+
+
+def _is_paste(text: str, match: _Match) -> bool:
+    prompt_words = _content_words(match.prompt)
+    if match.similarity < COPY_MATCH or not prompt_words:
+        return False
+    return len(prompt_words & _content_words(text)) / len(prompt_words) >= COPY_COVERAGE
 
 
 class _QuestionVectors:
@@ -64,23 +86,36 @@ class _QuestionVectors:
         self._lock = threading.Lock()
         self._by_course: dict[int, tuple[tuple, np.ndarray]] = {}
 
-    def best(self, *, questions: list[Question], course_id: int, vector: np.ndarray) -> _Match | None:
-        if not questions:
+    def best(self, *, prompts: list[tuple[int, str]], course_id: int, vector: np.ndarray) -> _Match | None:
+        """The question (of ``(id, prompt)`` pairs) closest to ``vector``."""
+        if not prompts:
             return None
-        key = tuple((q.pk, q.prompt) for q in questions)
+        key = tuple(prompts)
         with self._lock:
             cached = self._by_course.get(course_id)
             if cached is None or cached[0] != key:
-                cached = (key, get_embedder().encode([q.prompt for q in questions]))
+                cached = (key, get_embedder().encode([prompt for _, prompt in prompts]))
                 self._by_course[course_id] = cached
         sims = cached[1] @ vector
         i = int(np.argmax(sims))
-        return _Match(questions[i], float(sims[i]))
+        return _Match(prompts[i][0], float(sims[i]), prompts[i][1])
 
 
 _question_vectors = _QuestionVectors()
 _classifier_lock = threading.Lock()
 _classifier: ml_intents.IntentClassifier | None = None
+
+
+_query_encoder: BatchingEncoder | None = None
+
+
+def query_encoder() -> BatchingEncoder:
+    """The chat's message embeddings: concurrent students' messages share forward passes."""
+    global _query_encoder
+    with _classifier_lock:
+        if _query_encoder is None:
+            _query_encoder = BatchingEncoder(get_embedder())
+        return _query_encoder
 
 
 def intent_classifier() -> ml_intents.IntentClassifier:
@@ -107,20 +142,28 @@ def citation_dicts(*, course: Course, answer: Answer) -> list[dict]:
     return out
 
 
-def _course_questions(*, conversation: Conversation) -> list[Question]:
-    return list(domain_selectors.question_list(user=conversation.student).filter(course=conversation.course))
+def _course_questions(*, conversation: Conversation):
+    """The questions of the course as its student sees them (no reference answers loaded)."""
+    return domain_selectors.question_list(user=conversation.student).filter(course=conversation.course).prefetch_related(None)
+
+
+def _is_answer_request(match: _Match | None, intent: str, text: str) -> bool:
+    return match is not None and (
+        _is_paste(text, match) or (intent == ml_intents.ANSWER_REQUEST and match.similarity >= REQUEST_MATCH)
+    )
 
 
 def _hinted_question(*, conversation: Conversation, text: str, intent: str, vector: np.ndarray) -> Question | None:
     """The assigned question whose answer the message asks for, if any."""
     questions = _course_questions(conversation=conversation)
-    match = _question_vectors.best(questions=questions, course_id=conversation.course_id, vector=vector)
-    if match and (match.similarity >= COPY_MATCH or (intent == ml_intents.ANSWER_REQUEST and match.similarity >= REQUEST_MATCH)):
-        return match.question
-    if intent == ml_intents.ANSWER_REQUEST and _ANOTHER_HINT.search(text):
-        last = chat_selectors.last_hinted_question_id(conversation=conversation)
-        return next((q for q in questions if q.pk == last), None)
-    return None
+    prompts = list(questions.values_list("id", "prompt"))
+    match = _question_vectors.best(prompts=prompts, course_id=conversation.course_id, vector=vector)
+    question_id = match.question_id if _is_answer_request(match, intent, text) else None
+    if question_id is None and intent == ml_intents.ANSWER_REQUEST and _ANOTHER_HINT.search(text):
+        question_id = chat_selectors.last_hinted_question_id(conversation=conversation)
+    if question_id is None:
+        return None
+    return questions.prefetch_related("reference_answers").filter(pk=question_id).first()
 
 
 _NO_MODEL_INTENTS = (ml_intents.NEXT_STEP, ml_intents.SITE_HELP, ml_intents.SMALL_TALK)
@@ -130,7 +173,7 @@ def compose_reply(*, conversation: Conversation, text: str) -> TutorReply:
     ruled = ml_intents.IntentClassifier.by_rule(text)
     if ruled is not None and ruled.name in _NO_MODEL_INTENTS:
         return _canned(conversation=conversation, text=text, intent=ruled.name)
-    vector = get_embedder().encode([text])[0]
+    vector = query_encoder().encode([text])[0]
     intent = ruled.name if ruled is not None else intent_classifier().classify(text, vector=vector).name
     if _ANOTHER_HINT.search(text) and intent == ml_intents.MATERIAL:
         intent = ml_intents.ANSWER_REQUEST
@@ -318,19 +361,14 @@ class CourseTutor:
 
     def __init__(self, course: Course):
         self.course = course
-        questions = list(Question.objects.filter(course=course))
-        self._questions = questions
+        self._prompts = dict(Question.objects.filter(course=course).values_list("id", "prompt"))
 
     def answer(self, text: str) -> Answer:
         vector = get_embedder().encode([text])[0]
         intent = intent_classifier().classify(text, vector=vector).name
-        match = _question_vectors.best(questions=self._questions, course_id=self.course.pk, vector=vector)
-        hinted = match is not None and (
-            match.similarity >= COPY_MATCH
-            or (intent == ml_intents.ANSWER_REQUEST and match.similarity >= REQUEST_MATCH)
-        )
-        if hinted:
-            answer = course_answer(course=self.course, text=match.question.prompt)
+        match = _question_vectors.best(prompts=list(self._prompts.items()), course_id=self.course.pk, vector=vector)
+        if _is_answer_request(match, intent, text):
+            answer = course_answer(course=self.course, text=self._prompts[match.question_id])
             answer.citations = answer.citations[:1]
             return answer
         return course_answer(course=self.course, text=text, vector=vector)

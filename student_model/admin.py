@@ -51,17 +51,17 @@ class GradeAdmin(admin.ModelAdmin):
 class GraderVersionAdmin(admin.ModelAdmin):
     """Versions are registered by the training commands; here they are inspected and activated."""
 
-    list_display = ["version", "is_active", "created_at", "path"]
-    list_filter = ["is_active"]
+    list_display = ["version", "course", "base", "is_active", "created_at", "path"]
+    list_filter = ["is_active", "course"]
     search_fields = ["version", "notes"]
-    readonly_fields = ["version", "path", "created_at", "metrics", "training_summary", "is_active"]
-    fields = ["version", "is_active", "path", "created_at", "metrics", "training_summary", "notes"]
+    readonly_fields = ["version", "course", "base", "path", "created_at", "metrics", "training_summary", "is_active"]
+    fields = ["version", "course", "base", "is_active", "path", "created_at", "metrics", "training_summary", "notes"]
     actions = ["activate"]
 
     def has_add_permission(self, request) -> bool:
         return False
 
-    @admin.action(description="Make the selected version the active grader")
+    @admin.action(description="Make the selected version the active grader (of its course, or globally)")
     def activate(self, request, queryset):
         from .ml_registry import activate_version
 

@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import logging
 
+from django.conf import settings
 from django.db import transaction
 
 from tutor.ml import feedback
@@ -45,7 +46,7 @@ def grade_submission(*, submission_id: int) -> str:
 
     question = submission.question
     references = list(question.reference_answers.values_list("text", flat=True))
-    prediction = get_predictor(version.path).grade(
+    prediction = get_predictor(version.path, int8=settings.GRADER_INT8).grade(
         question=question.prompt, reference_answers=references, answer=submission.answer
     )
     prediction = grading_memory.with_memory(

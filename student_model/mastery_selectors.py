@@ -18,7 +18,7 @@ from django.db.models import OuterRef, QuerySet, Subquery
 from domain.models import Course, Enrollment, Question, Skill
 from tutor.ml.tracing.course import Attempt
 
-from .models import Grade, MasteryEvent, SkillMastery, Submission, TracerVersion
+from .models import Grade, SkillMastery, Submission, TracerVersion
 
 
 @dataclass(frozen=True)
@@ -89,22 +89,11 @@ def active_tracer_version(*, course: Course) -> TracerVersion | None:
     return TracerVersion.objects.filter(course=course, is_active=True).first()
 
 
-def tracer_version_list(*, course: Course) -> QuerySet[TracerVersion]:
-    return TracerVersion.objects.filter(course=course)
-
-
 def skill_mastery_list(*, course: Course, student_ids: list[int] | None = None) -> QuerySet[SkillMastery]:
     qs = SkillMastery.objects.filter(skill__course=course).select_related("skill", "student")
     if student_ids is not None:
         qs = qs.filter(student_id__in=student_ids)
     return qs
-
-
-def mastery_events(*, course: Course, student_id: int, skill_id: int | None = None) -> QuerySet[MasteryEvent]:
-    qs = MasteryEvent.objects.filter(skill__course=course, student_id=student_id)
-    if skill_id is not None:
-        qs = qs.filter(skill_id=skill_id)
-    return qs.order_by("created_at", "id")
 
 
 def tracer_priors(*, course: Course) -> dict[int, float]:
@@ -156,9 +145,10 @@ class Heatmap:
     rows: list[tuple[AbstractBaseUser, list[float | None]]]  # None: never practised
 
 
-def class_heatmap(*, course: Course, students: list[AbstractBaseUser]) -> Heatmap:
-    """Mastery of ``students`` (rows, in the given order) × the course's skills (columns)."""
-    skills = list(Skill.objects.filter(course=course).select_related("unit"))
+def class_heatmap(*, course: Course, students: list[AbstractBaseUser], unit_id: int | None = None) -> Heatmap:
+    """Mastery of ``students`` (rows, in the given order) × the course's skills, or one unit's (columns)."""
+    skills = Skill.objects.filter(course=course).select_related("unit")
+    skills = list(skills.filter(unit_id=unit_id) if unit_id is not None else skills)
     values: dict[tuple[int, int], float] = {
         (m.student_id, m.skill_id): m.p_mastery
         for m in SkillMastery.objects.filter(skill__course=course, student__in=[s.pk for s in students])
@@ -209,6 +199,10 @@ class ReleasedGrade:
     score: float
     verdict: str
     feedback: str
+
+    @property
+    def verdict_label(self) -> str:
+        return Grade.Verdict(self.verdict).label
 
 
 def released_grades(*, course: Course, student_id: int, limit: int = 10) -> list[ReleasedGrade]:

@@ -11,16 +11,16 @@ from .models import GraderVersion, TrainingRun
 class GraderVersionSerializer(serializers.ModelSerializer):
     course = serializers.SlugRelatedField(slug_field="slug", read_only=True)
     base = serializers.SlugRelatedField(slug_field="version", read_only=True)
-    is_adapter = serializers.SerializerMethodField()
+    scope = serializers.SerializerMethodField(help_text="global, or course (the course's own version)")
 
     class Meta:
         model = GraderVersion
-        fields = ["id", "version", "course", "base", "is_active", "is_adapter", "created_at", "metrics",
+        fields = ["id", "version", "course", "base", "scope", "is_active", "created_at", "metrics",
                   "training_summary", "notes"]
         read_only_fields = fields
 
-    def get_is_adapter(self, obj: GraderVersion) -> bool:
-        return obj.course_id is not None
+    def get_scope(self, obj: GraderVersion) -> str:
+        return "global" if obj.course_id is None else "course"
 
 
 class TrainingRunSerializer(serializers.ModelSerializer):

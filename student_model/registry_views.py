@@ -93,7 +93,8 @@ def rollback(request: HttpRequest, slug: str) -> HttpResponse:
     except ValidationError as exc:
         messages.error(request, " ".join(exc.messages))
     else:
-        messages.success(request, f"Rolled back: {serving.version if serving else 'no grader'} now grades {course.title}.")
+        name = serving.version if serving else "no grader"
+        messages.success(request, f"Rolled back: {name} now grades {course.title}.")
     if request.POST.get("next") == "registry" and domain_selectors.is_admin(request.user):
         return redirect("grader-registry")
     return redirect("course-grader", slug=course.slug)
@@ -139,7 +140,7 @@ def _version_row(version: GraderVersion) -> dict:
         "global_f1": _metric(version.metrics, "evaluation", "global", "macro_f1"),
         "validation_f1": _metric(version.metrics, "validation", "macro_f1"),
         "train_n": train.get("n"),
-        "datasets": ", ".join(sorted(train.get("datasets", {}))) or "course answers",
+        "datasets": ", ".join(sorted(name or "course answers" for name in train.get("datasets", {}))),
         "steps": _metric(version.metrics, "train_steps"),
     }
 

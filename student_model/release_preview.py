@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import random
 
+from django.conf import settings
 from django.core.cache import cache
 
 from domain.models import Course
@@ -77,12 +78,13 @@ def _predict(model_path: str, course: Course, limit: int) -> list[GradedPredicti
         )
         for s in sample
     ]
+    predictor = get_predictor(model_path, int8=settings.GRADER_INT8)
     predictions = [
         # As grading does: the teacher grades of the question's other answers vote (never the answer's own).
         grading_memory.with_memory(
             prediction=p, question_id=s.question_id, question=s.question.prompt, submission_id=s.pk, answer=s.answer
         )
-        for s, p in zip(sample, get_predictor(model_path).predict(items, allowed_labels=LABELS), strict=True)
+        for s, p in zip(sample, predictor.predict(items, allowed_labels=LABELS), strict=True)
     ]
     return [
         GradedPrediction(confidence=round(p.confidence, 4), model_verdict=p.verdict, teacher_verdict=s.grade_verdict)

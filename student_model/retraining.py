@@ -27,6 +27,7 @@ import shutil
 import threading
 import time
 from dataclasses import asdict, dataclass, field
+from datetime import timedelta
 from pathlib import Path
 
 from django.conf import settings
@@ -46,6 +47,8 @@ from . import ml_registry, registry_selectors
 from .models import GraderVersion, TrainingRun
 
 logger = logging.getLogger(__name__)
+
+ABANDONED_AFTER = timedelta(hours=3)  # far beyond a capped run (max_steps) on a CPU
 
 
 @dataclass
@@ -100,6 +103,7 @@ def start_retraining(
     Course.objects.select_for_update().filter(pk=course.pk).first()  # one start at a time per course
     if ml_registry.active_version(course_id=course.pk) is None:
         raise ValidationError("No grader is active yet: there is nothing to fine-tune from.")
+    _fail_abandoned_runs(course=course)
     if registry_selectors.run_in_progress(course=course) is not None:
         raise ValidationError("A retraining of this course is already queued or running.")
     options = options or default_options()
@@ -115,6 +119,16 @@ def start_retraining(
     if enqueue:
         transaction.on_commit(lambda: _dispatch(run.pk))
     return run
+
+
+def _fail_abandoned_runs(*, course: Course) -> None:
+    """Runs still queued or running long after any run could take (their worker or web process was
+    restarted) are closed as failed, so that they do not block the course's next retraining."""
+    cutoff = timezone.now() - ABANDONED_AFTER
+    TrainingRun.objects.filter(
+        course=course, status__in=(TrainingRun.Status.QUEUED, TrainingRun.Status.RUNNING), created_at__lt=cutoff
+    ).update(status=TrainingRun.Status.FAILED, finished_at=timezone.now(),
+             message="Abandoned: no result after several hours (its worker was probably restarted).")
 
 
 def _dispatch(run_id: int) -> None:
@@ -166,16 +180,21 @@ def run_retraining(*, run_id: int) -> TrainingRun:
     created: list[Path] = []  # the version directory, once named: removed again if the run fails
     try:
         result, version = _retrain(run, progress, created)
+    except ValidationError as error:  # an expected refusal (e.g. too few teacher grades): no traceback
+        logger.info("Retraining run %s refused: %s", run_id, error.messages)
+        return _fail(run, created, " ".join(error.messages))
     except Exception as error:  # noqa: BLE001 - every failure ends the run with its reason
         logger.exception("Retraining run %s failed", run_id)
-        for path in created:
-            if not GraderVersion.objects.filter(path=str(path)).exists():
-                shutil.rmtree(path, ignore_errors=True)
-        message = " ".join(error.messages) if isinstance(error, ValidationError) else str(error)
-        return _finish(run_id, status=TrainingRun.Status.FAILED, message=message or type(error).__name__,
-                       result={**run.result, "error": message})
+        return _fail(run, created, str(error) or type(error).__name__)
     return _finish(run_id, status=TrainingRun.Status.SUCCEEDED, message=result["summary"], result=result,
                    version=version)
+
+
+def _fail(run: TrainingRun, created: list[Path], message: str) -> TrainingRun:
+    for path in created:
+        if not GraderVersion.objects.filter(path=str(path)).exists():
+            shutil.rmtree(path, ignore_errors=True)
+    return _finish(run.pk, status=TrainingRun.Status.FAILED, message=message, result={**run.result, "error": message})
 
 
 def _retrain(run: TrainingRun, progress: _Progress, created: list[Path]) -> tuple[dict, GraderVersion]:

@@ -178,7 +178,9 @@ def answer_groups(request: HttpRequest, slug: str, pk: int) -> HttpResponse:
                     messages.error(request, message)
             else:
                 messages.success(request, f"Graded {len(submissions)} answer{'s' if len(submissions) != 1 else ''} at once.")
-                return redirect(reverse("answer-groups", args=[slug, pk]) + f"#group-{request.POST.get('group', '')}")
+                group = request.POST.get("group", "")
+                anchor = f"#group-{group}" if group.isdigit() else ""
+                return redirect(reverse("answer-groups", args=[slug, pk]) + anchor)
         else:
             for field, errors in form.errors.items():
                 for message in errors:

@@ -55,6 +55,7 @@
     li.className = "chat__msg chat__msg--" + message.sender;
     li.setAttribute("data-message-id", String(message.id));
     li.setAttribute("data-sender", message.sender);
+    if (message.reply_to != null) li.setAttribute("data-reply-to", String(message.reply_to));
 
     var head = document.createElement("div");
     head.className = "chat__meta";
@@ -105,23 +106,28 @@
     return li;
   }
 
+  function streamingFor(replyTo) {
+    return log.querySelector('[data-streaming-for="' + String(replyTo) + '"]');
+  }
+
   function render(message) {
     if (empty) { empty.remove(); empty = null; }
     var item = buildItem(message);
-    var existing = itemFor(message.id);
+    var existing = itemFor(message.id) || (message.reply_to != null && streamingFor(message.reply_to));
     if (existing) log.replaceChild(item, existing); else log.appendChild(item);
     scrollToEnd();
   }
 
-  function stream(id, delta) {
+  function stream(replyTo, delta) {
     if (empty) { empty.remove(); empty = null; }
-    var item = itemFor(id);
+    var item = streamingFor(replyTo);
     if (!item) {
-      item = buildItem({ id: id, sender: "tutor", text: "" });
+      if (log.querySelector('.chat__msg--tutor[data-reply-to="' + String(replyTo) + '"]')) return;  // already whole
+      item = buildItem({ id: "", sender: "tutor", text: "" });
       item.classList.add("chat__msg--streaming");
+      item.setAttribute("data-streaming-for", String(replyTo));
       log.appendChild(item);
     }
-    if (!item.classList.contains("chat__msg--streaming")) return;  // the full message is already here
     appendText(item.querySelector(".chat__text"), delta);
     scrollToEnd();
   }
@@ -144,7 +150,7 @@
       render(data.message);
       if (data.message.sender !== role) typingLine.hidden = true;
     } else if (data.type === "stream") {
-      stream(data.id, data.delta);
+      stream(data.reply_to, data.delta);
     } else if (data.type === "typing") {
       typingLine.textContent = TYPING[data.sender] || "";
       typingLine.hidden = !data.typing;

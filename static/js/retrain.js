@@ -24,6 +24,11 @@
       bar.value = run.progress;
       bar.textContent = Math.round(run.progress * 100) + "%";
       message.textContent = run.message || "";
+      // The run's row in the table below follows too.
+      var rowStatus = document.querySelector('[data-run-row-status="' + String(run.id) + '"]');
+      if (rowStatus) { rowStatus.className = status.className; rowStatus.textContent = status.textContent; }
+      var rowBar = document.querySelector('[data-run-row-progress="' + String(run.id) + '"]');
+      if (rowBar) rowBar.value = run.progress;
     }
 
     function poll() {

@@ -83,6 +83,9 @@ def _routes() -> dict[str, Route]:
         "api-course-mastery": Route(None, {"retrieve": SEE_COURSE_A}, target=lambda w: w.course),
         "api-course-recommendations": Route(None, {"retrieve": SEE_COURSE_A}, target=lambda w: w.course),
         "api-course-risk": Route(None, {"retrieve": by_role(401, 403, 404, 200, 404, 200)}, target=lambda w: w.course),
+        "api-course-class-mastery": Route(
+            None, {"retrieve": by_role(401, 403, 404, 200, 404, 200)}, target=lambda w: w.course
+        ),
         # Each role posts its own credentials; anonymous posts wrong ones.
         "api-auth-token": Route(None, {"create": by_role(400, 200, 200, 200, 200, 200)}),
     }

@@ -88,6 +88,7 @@ def test_a_teacher_retrains_and_follows_the_run_then_an_admin_sees_it_in_the_reg
     TrainingRun.objects.filter(pk=run.pk).update(status="running", progress=0.4, message="Training: step 12/30")
     expect(page.locator("[data-run-message]")).to_have_text("Training: step 12/30")
     expect(page.locator("[data-run-status]")).to_have_text("Running")
+    expect(page.locator(f'[data-run-row-status="{run.pk}"]')).to_have_text("Running")  # its row in the table
     assert float(page.locator("[data-run-progress]").evaluate("el => el.value")) == pytest.approx(0.4)
     screenshot(page, "tutor_course_grader_running.png")
 

@@ -243,3 +243,16 @@ def test_only_students_get_the_answer_form(client, request, course, question, wh
     assert response.status_code == 403
     assert b"Only students enrolled in this course" in response.content
     assert not Submission.objects.exists()
+
+
+def test_reading_headings_carry_the_anchors_that_tutor_citations_link_to(client, student, course, unit):
+    from tutor.ml.retrieval.chunking import Document, chunk_document
+
+    body = "# The Python shell\n\nIntro.\n\n## Running the shell\n\nType python.\n\n## Running the shell\n\nAgain."
+    resource = factories.ResourceFactory(course=course, unit=unit, title="Shell", body=body)
+    client.force_login(student)
+    html = client.get(reverse("resource-detail", args=[course.slug, resource.pk])).content.decode()
+    anchors = {p.anchor for p in chunk_document(Document("shell", "Shell", body, resource.pk), size=1)} - {""}
+    assert anchors == {"the-python-shell", "running-the-shell", "running-the-shell_1"}
+    for anchor in anchors:
+        assert f'id="{anchor}"' in html

@@ -108,6 +108,8 @@ async def test_answer_streams_in_parts_and_history_resumes_on_reconnect(python_c
     assert {"type": "typing", "sender": "tutor", "typing": True} in events
     parts = [e["delta"] for e in events if e["type"] == "stream"]
     assert len(parts) > 1 and "".join(parts) == answer["text"]
+    assert {e["reply_to"] for e in events if e["type"] == "stream"} == {events[0]["message"]["id"]}
+    assert answer["reply_to"] == events[0]["message"]["id"]
     assert answer["intent"] == "material" and answer["citations"][0]["external_id"] == "m00024"
     assert answer["citations"][0]["url"].startswith(f"/courses/{python_course.slug}/resources/")
     await comm.disconnect()
@@ -132,6 +134,15 @@ async def test_rate_limit_answers_with_a_clear_message(course, student, settings
     assert error[-1]["code"] == "rate_limited"
     assert re.match(r"You are sending messages too quickly\. Please wait \d+ seconds", error[-1]["message"])
     assert await database_sync_to_async(Message.objects.filter(text="hello again").exists)() is False
+    await comm.disconnect()
+
+
+async def test_a_question_about_the_reading_is_answered_even_when_homework_asks_more(python_course, student):
+    comm, _ = await _open(student, python_course)
+    _, reply = await _ask(comm, "What does REPL stand for?")  # the assignment also asks what it describes
+    assert reply["intent"] == "material" and reply["hint_level"] == 0
+    assert [c["external_id"] for c in reply["citations"]][:1] == [SHELL]
+    assert "read-eval-print loop" in reply["text"].lower()
     await comm.disconnect()
 
 
@@ -217,3 +228,53 @@ async def test_unsure_question_is_flagged_and_the_teachers_answer_arrives_live_a
     _, reply = await _ask(comm, "can we bring our notes to the final exam?")
     assert "open book" in reply["text"] and reply["citations"][0]["resource_id"] == faq.pk
     await comm.disconnect()
+
+
+@pytest.mark.services
+async def test_an_idle_chat_keeps_receiving_through_the_redis_layer(course, student, teacher, settings):
+    """Longer idle than channels-redis' 5 s blocking pop: the socket must still be alive and deliver."""
+    import asyncio
+
+    assert settings.CHANNEL_LAYERS["default"]["BACKEND"] == "channels_redis.core.RedisChannelLayer"
+    comm, _ = await _open(student, course)
+    conversation = await database_sync_to_async(Conversation.objects.get)(student=student)
+    await asyncio.sleep(7)
+    await database_sync_to_async(chat_services.teacher_message_create)(
+        conversation=conversation, teacher=teacher, text="Still there?"
+    )
+    event = await comm.receive_json_from(timeout=10)
+    assert event["type"] == "message" and event["message"]["text"] == "Still there?"
+    await comm.disconnect()
+
+
+async def test_one_students_slow_answer_does_not_stall_another_students_chat(course, student, monkeypatch):
+    import threading
+
+    from pedagogy import tutoring
+
+    release = threading.Event()
+    original = chat_services.compose_reply
+
+    def compose(*, conversation, text):
+        if text == "a slow question":
+            assert release.wait(30), "never released"
+            return tutoring.TutorReply("The slow answer.", "material")
+        return original(conversation=conversation, text=text)
+
+    monkeypatch.setattr(chat_services, "compose_reply", compose)
+    classmate = await database_sync_to_async(factories.UserFactory)(username="classmate")
+    await database_sync_to_async(factories.EnrollmentFactory)(user=classmate, course=course)
+    slow, _ = await _open(student, course)
+    quick, _ = await _open(classmate, course)
+
+    await slow.send_json_to({"type": "message", "text": "a slow question"})
+    await _until(slow, lambda e: e.get("type") == "typing" and e["typing"])  # the tutor is working on it
+    _, reply = await _ask(quick, "hello")  # meanwhile the classmate is answered
+    assert reply["intent"] == "small_talk"
+    assert not release.is_set()
+
+    release.set()
+    events = await _until(slow, _tutor_message)
+    assert events[-1]["message"]["text"] == "The slow answer."
+    await slow.disconnect()
+    await quick.disconnect()

@@ -39,6 +39,7 @@ def test_my_progress_shows_chart_released_grades_and_next_steps(client, world):
     assert '<svg class="mastery-chart"' in html and 'data-skill="Basics"' in html and 'data-skill="Loops"' in html
     assert "Not quite: print shows a value on the screen." in html and "Right: a name for a value." in html
     assert "HELD-BACK feedback" not in html  # waiting for review: not released
+    assert '<span class="grade__verdict">Incorrect</span>' in html
     recommendations = response.context["recommendations"]
     assert recommendations and recommendations[0].kind == "skill"
     for step in recommendations:
@@ -125,3 +126,27 @@ def test_risk_and_recommendation_apis(world):
     assert api.get(reverse("api-course-risk", args=["py"])).status_code == 403
     own = api.get(reverse("api-course-recommendations", args=["py"])).json()
     assert own[0]["url"].startswith("/courses/py/") and own[0]["reason"]
+
+
+def test_class_mastery_api_is_the_heatmap(world):
+    from rest_framework.test import APIClient
+
+    api = APIClient()
+    api.force_authenticate(world.teacher)
+    data = api.get(reverse("api-course-class-mastery", args=["py"])).json()
+    assert data["count"] == 3
+    rows = {row["student"]["username"]: {c["skill"]: c["p_mastery"] for c in row["skills"]} for row in data["results"]}
+    assert rows["ada"]["loops"] is None and 0 < rows["ada"]["basics"] < 1
+    assert rows["chloe"]["basics"] > rows["bob"]["basics"]  # right vs wrong on the same question
+
+
+def test_class_view_narrows_to_one_unit(client, world):
+    client.force_login(world.teacher)
+    basics_unit, loops_unit = world.units
+    response = client.get(reverse("class-progress", args=["py"]), {"unit": basics_unit.pk})
+    assert [s.slug for s in response.context["skills"]] == ["basics"]
+    assert len(response.context["rows"]) == 3  # everyone's current unit is the first
+    assert response.context["group_unit"] == basics_unit
+    response = client.get(reverse("class-progress", args=["py"]), {"unit": loops_unit.pk})
+    assert response.context["rows"] == [] and "No student is working on this unit now." in response.content.decode()
+    assert response.context["groups"] == []  # no released wrong answers on loops questions

@@ -5,11 +5,13 @@ submitted by two students. Both the base and the adapter are the real MiniLM cod
 """
 
 import json
+from datetime import timedelta
 from pathlib import Path
 
 import pytest
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.management import call_command
+from django.utils import timezone
 
 from student_model import grading, ml_registry, registry_selectors, retraining
 from student_model.models import Grade, GraderVersion, Submission, TrainingRun
@@ -158,7 +160,9 @@ def test_only_answers_whose_latest_grade_is_a_teachers_are_training_data():
 
     items = registry_selectors.teacher_confirmed_answers(course=course)
 
-    assert [(i.answer_id, i.label, i.normalised_score) for i in items] == [(str(confirmed.pk), "partially_correct", 0.5)]
+    assert [(i.answer_id, i.label, i.normalised_score) for i in items] == [
+        (str(confirmed.pk), "partially_correct", 0.5)
+    ]
     assert items[0].reference_answers == ("The water was evaporated, leaving the salt.",)
 
 
@@ -185,6 +189,14 @@ class TestRights:
         retraining.start_retraining(course=course, started_by=teacher, enqueue=False)
         with pytest.raises(ValidationError, match="already queued or running"):
             retraining.start_retraining(course=course, started_by=teacher, enqueue=False)
+
+    def test_a_run_abandoned_hours_ago_does_not_block_the_next(self, global_grader, course, teacher):
+        stale = retraining.start_retraining(course=course, started_by=teacher, enqueue=False)
+        TrainingRun.objects.filter(pk=stale.pk).update(status="running", created_at=timezone.now() - timedelta(hours=4))
+        fresh = retraining.start_retraining(course=course, started_by=teacher, enqueue=False)
+        stale.refresh_from_db()
+        assert stale.status == TrainingRun.Status.FAILED and stale.message.startswith("Abandoned")
+        assert fresh.status == TrainingRun.Status.QUEUED
 
     def test_nothing_to_fine_tune_without_an_active_grader(self, course, admin_user):
         with pytest.raises(ValidationError, match="No grader is active"):

@@ -2,6 +2,7 @@
 
 import json
 import os
+from dataclasses import asdict
 
 from django.core.exceptions import ValidationError
 from django.core.management.base import BaseCommand, CommandError
@@ -40,7 +41,7 @@ class Command(BaseCommand):
         policy = {"global_per_source": options["global_per_source"]} if options["global_per_source"] else {}
         defaults = retraining.default_options()
         run_options = retraining.RetrainingOptions.from_dict(
-            {**defaults.__dict__, "adapter": {**defaults.adapter, **adapter}, "policy": {**defaults.policy, **policy}}
+            {**asdict(defaults), "adapter": {**defaults.adapter, **adapter}, "policy": {**defaults.policy, **policy}}
         )
         try:
             run = retraining.start_retraining(

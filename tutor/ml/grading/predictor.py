@@ -66,7 +66,13 @@ class GraderPredictor:
                 # torch.ao dynamic quantisation still works in torch 2.13 but warns of its move to torchao.
                 warnings.simplefilter("ignore", DeprecationWarning)
                 warnings.simplefilter("ignore", UserWarning)
-                model = torch.ao.quantization.quantize_dynamic(model, {torch.nn.Linear}, dtype=torch.qint8)
+                # Per-channel weight scales: per-tensor int8 cost SciEntsBank 2-3 points of macro-F1,
+                # per-channel stays within half a point of fp32 on every visible split.
+                model = torch.ao.quantization.quantize_dynamic(
+                    model,
+                    {torch.nn.Linear: torch.ao.quantization.per_channel_dynamic_qconfig},
+                    dtype=torch.qint8,
+                )
         self.model = model.eval()
         self.temperature = float(self.model_config.get("temperature", 1.0))
         self.max_length = config.max_length or int(self.model_config.get("max_length", 256))

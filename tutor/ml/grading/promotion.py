@@ -73,7 +73,9 @@ def evaluate_course(predictor, items: list[GradedAnswer], labels: tuple[str, ...
     present = [name for name in allowed if name in set(y_true) | set(y_pred)]
     report = classification_report(y_true, y_pred, present)
     report.pop("per_class", None)
-    scored = [(item.normalised_score, p.score) for item, p in zip(items, predictions) if item.normalised_score is not None]
+    scored = [
+        (item.normalised_score, p.score) for item, p in zip(items, predictions) if item.normalised_score is not None
+    ]
     result = {"n": len(items), **report}
     if scored:
         result["pearson"] = pearson([t for t, _ in scored], [s for _, s in scored])
@@ -89,8 +91,11 @@ def evaluate_global(predictor, slices: dict[str, list[GradedAnswer]]) -> dict:
     if not by_source:
         return {}
     values = [m["macro_f1"] for m in by_source.values() if m.get("macro_f1") is not None]
-    return clean({"macro_f1": sum(values) / len(values) if values else None, "n": sum(m["n"] for m in by_source.values()),
-                  "sources": by_source})
+    return clean({
+        "macro_f1": sum(values) / len(values) if values else None,
+        "n": sum(m["n"] for m in by_source.values()),
+        "sources": by_source,
+    })
 
 
 def decide(champion: dict, challenger: dict, policy: PromotionPolicy) -> Decision:

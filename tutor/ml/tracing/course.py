@@ -46,8 +46,8 @@ SkillQuestions = dict[int, list[int]]  # skill id -> its question ids
 @dataclass
 class CourseTracerConfig:
     # The Transformer is tried once a course has this much history; below it BKT alone is fitted.
-    transformer_min_interactions: int = 5000
-    transformer_min_students: int = 200
+    transformer_min_interactions: int = 1000
+    transformer_min_students: int = 50
     holdout_fraction: float = 0.2  # students held out to compare the tracers
     probe_questions: int = 6  # questions per skill a Transformer averages for mastery
     seed: int = 0

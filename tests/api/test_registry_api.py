@@ -1,0 +1,52 @@
+"""What the grader-version and training-run API returns to whom (the statuses are in the permission matrix)."""
+
+import pytest
+from django.urls import reverse
+from rest_framework.test import APIClient
+
+from student_model.models import TrainingRun
+from tests import factories
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture
+def versions(course):
+    other_course = factories.CourseFactory(slug="elsewhere")
+    return {
+        "global": factories.GraderVersionFactory(version="global-1", is_active=True),
+        "mine": factories.GraderVersionFactory(version="mine-lora", course=course),
+        "theirs": factories.GraderVersionFactory(version="theirs-lora", course=other_course),
+    }
+
+
+def _client(user):
+    client = APIClient()
+    client.force_authenticate(user)
+    return client
+
+
+def test_a_teacher_lists_the_global_versions_and_their_courses_not_others(teacher, student, admin_user, versions):
+    names = {row["version"]: row["scope"] for row in
+             _client(teacher).get(reverse("api-grader-version-list")).json()["results"]}
+    assert names == {"global-1": "global", "mine-lora": "course"}
+    assert _client(student).get(reverse("api-grader-version-list")).json()["results"] == []
+    assert len(_client(admin_user).get(reverse("api-grader-version-list")).json()["results"]) == 3
+
+
+def test_a_run_reports_progress_and_its_decision(teacher, course, versions):
+    run = factories.TrainingRunFactory(course=course, status=TrainingRun.Status.RUNNING, progress=0.42,
+                                       message="Training: step 21/50", started_by=teacher)
+    factories.TrainingRunFactory(course=versions["theirs"].course)
+    body = _client(teacher).get(reverse("api-training-run-detail", args=[run.pk])).json()
+    assert body["status"] == "running" and body["progress"] == 0.42 and body["message"] == "Training: step 21/50"
+    assert body["course"] == course.slug and body["started_by"] == "teach"
+    listed = _client(teacher).get(reverse("api-training-run-list")).json()["results"]
+    assert [row["id"] for row in listed] == [run.pk]
+
+
+def test_starting_a_run_needs_a_grader_to_start_from(teacher, course):
+    response = _client(teacher).post(reverse("api-training-run-list"), {"course": course.slug}, format="json")
+    assert response.status_code == 400
+    assert "No grader is active" in str(response.json())
+    assert not TrainingRun.objects.exists()
