@@ -15,16 +15,12 @@ import pytest
 from domain import course_io
 from tests import factories
 
-from .test_student_journey import CHROMIUM, CHROMIUM_ARGS, DEMO_COURSE, SCREENSHOT_DIR
+from .conftest import BROWSER_MARKS, DEMO_COURSE, new_page, screenshot, sign_in, sync_api
 
 ROOT = Path(__file__).resolve().parents[2]
 VECTOR_CACHE = ROOT / "var" / "models" / "qa" / "vectors.npz"  # passage vectors by text hash, if built
 
-pytestmark = [
-    pytest.mark.browser,
-    pytest.mark.skipif(not CHROMIUM.exists(), reason=f"chromium is absent: {CHROMIUM} not found (apt-get install chromium)"),
-]
-sync_api = pytest.importorskip("playwright.sync_api", reason="the playwright Python package is not installed")
+pytestmark = BROWSER_MARKS
 
 
 @pytest.fixture
@@ -86,25 +82,14 @@ def asgi_server(transactional_db, monkeypatch):
 
 
 @pytest.fixture
-def browser(asgi_server):
-    with sync_api.sync_playwright() as playwright:
-        browser = playwright.chromium.launch(executable_path=str(CHROMIUM), headless=True, args=CHROMIUM_ARGS)
-        yield browser
-        browser.close()
-
-
-def _new_page(browser):
-    """A page in a context of its own (its own cookies: one signed-in person per page)."""
-    page = browser.new_context(viewport={"width": 1280, "height": 900}).new_page()
-    page.set_default_timeout(20_000)
-    page.js_errors = []
-    page.on("pageerror", lambda error: page.js_errors.append(str(error)))
-    return page
+def browser(asgi_server, browser):
+    """The shared chromium, started once the server is up (and closed before it stops)."""
+    return browser
 
 
 @pytest.fixture
 def page(browser):
-    return _new_page(browser)
+    return new_page(browser, timeout=20_000)
 
 
 def test_student_asks_the_tutor_and_gets_a_reply_citing_the_python_shell(
@@ -113,11 +98,7 @@ def test_student_asks_the_tutor_and_gets_a_reply_citing_the_python_shell(
     expect = sync_api.expect
     course, shell = python_course["course"], python_course["shell"]
 
-    page.goto(asgi_server + "/login/")
-    page.get_by_label("Username").fill("ada")
-    page.get_by_label("Password").fill("pass-1234")
-    page.get_by_role("button", name="Sign in").click()
-    expect(page.get_by_role("heading", name="My courses")).to_be_visible()
+    sign_in(page, asgi_server, "ada")
     page.get_by_role("link", name=course.title).click()
     page.get_by_role("link", name="Ask the tutor").click()
 
@@ -137,8 +118,7 @@ def test_student_asks_the_tutor_and_gets_a_reply_citing_the_python_shell(
     # A question about the reading gets the reading's answer (the homework asks for more than this).
     expect(reply).to_contain_text(re.compile("read-eval-print loop", re.I))
     assert "Hint" not in reply.inner_text()
-    screenshot_path = SCREENSHOT_DIR / "tutor_chat.png"
-    page.screenshot(path=str(screenshot_path), full_page=True)
+    screenshot(page, "tutor_chat.png")
 
     # The citation opens the module on the Python shell.
     source.click()
@@ -156,15 +136,11 @@ def test_student_asks_the_tutor_and_gets_a_reply_citing_the_python_shell(
     expect(log.locator(".chat__msg--tutor").last).to_contain_text("I'm not sure", timeout=60_000)
 
     # ... who answers it from their page; the answer arrives in the student's open chat.
-    teacher_page = _new_page(browser)
-    teacher_page.goto(asgi_server + "/login/")
-    teacher_page.get_by_label("Username").fill("grace")
-    teacher_page.get_by_label("Password").fill("pass-1234")
-    teacher_page.get_by_role("button", name="Sign in").click()
+    teacher_page = sign_in(new_page(browser, timeout=20_000), asgi_server, "grace", landing=None)
     teacher_page.goto(asgi_server + f"/courses/{course.slug}/")
     teacher_page.get_by_role("link", name="Tutor conversations").click()
     expect(teacher_page.get_by_text("“Can I bring notes to the exam?”", exact=True)).to_be_visible()
-    teacher_page.screenshot(path=str(SCREENSHOT_DIR / "tutor_chat_teacher.png"), full_page=True)
+    screenshot(teacher_page, "tutor_chat_teacher.png")
     teacher_page.get_by_label("Your answer to “Can I bring notes to the exam?”").fill(
         "Yes: one page of your own notes is allowed."
     )
@@ -174,5 +150,5 @@ def test_student_asks_the_tutor_and_gets_a_reply_citing_the_python_shell(
     teacher_message = log.locator(".chat__msg--teacher")
     expect(teacher_message).to_contain_text("Yes: one page of your own notes is allowed.")
     expect(teacher_message).to_contain_text("(teacher)")
-    page.screenshot(path=str(screenshot_path), full_page=True)
+    screenshot(page, "tutor_chat.png")
     assert page.js_errors == [] and teacher_page.js_errors == []

@@ -13,13 +13,9 @@ from student_model import ml_registry, retraining
 from student_model.models import TrainingRun
 from tests import factories
 
-from .test_student_journey import CHROMIUM, CHROMIUM_ARGS, screenshot
+from .conftest import BROWSER_MARKS, screenshot, sign_in, sync_api
 
-pytestmark = [
-    pytest.mark.browser,
-    pytest.mark.skipif(not CHROMIUM.exists(), reason=f"chromium is absent: {CHROMIUM} not found (apt-get install chromium)"),
-]
-sync_api = pytest.importorskip("playwright.sync_api", reason="the playwright Python package is not installed")
+pytestmark = BROWSER_MARKS
 
 
 @pytest.fixture
@@ -43,36 +39,12 @@ def dispatched(monkeypatch):
     return ids
 
 
-@pytest.fixture
-def page(live_server, tmp_path, monkeypatch):
-    monkeypatch.setenv("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
-    with sync_api.sync_playwright() as playwright:
-        context = playwright.chromium.launch_persistent_context(
-            str(tmp_path / "chromium-profile"), executable_path=str(CHROMIUM), headless=True, args=CHROMIUM_ARGS,
-            viewport={"width": 1280, "height": 900},
-        )
-        page = context.new_page()
-        page.set_default_timeout(15_000)
-        page.js_errors = []
-        page.on("pageerror", lambda error: page.js_errors.append(str(error)))
-        yield page
-        context.close()
-
-
-def sign_in(page, live_server, username):
-    page.goto(live_server.url + "/login/")
-    page.get_by_label("Username").fill(username)
-    page.get_by_label("Password").fill("pass-1234")
-    page.get_by_role("button", name="Sign in").click()
-    sync_api.expect(page.get_by_role("heading", name="My courses")).to_be_visible()
-
-
 def test_a_teacher_retrains_and_follows_the_run_then_an_admin_sees_it_in_the_registry(
     live_server, world, dispatched, page
 ):
     expect = sync_api.expect
     course = world["course"]
-    sign_in(page, live_server, "ms-frizzle")
+    sign_in(page, live_server.url, "ms-frizzle")
     page.goto(f"{live_server.url}/courses/{course.slug}/")
     page.get_by_role("link", name="Grader and retraining").click()
     expect(page.get_by_role("heading", name=f"{course.title}: the grader")).to_be_visible()
@@ -114,7 +86,7 @@ def test_a_teacher_retrains_and_follows_the_run_then_an_admin_sees_it_in_the_reg
     assert page.js_errors == []
 
     page.get_by_role("button", name="Log out").click()
-    sign_in(page, live_server, "root")
+    sign_in(page, live_server.url, "root")
     page.get_by_role("link", name="Model registry").click()
     expect(page.get_by_role("heading", name="Model registry")).to_be_visible()
     expect(page.locator(f"#course-{course.slug} svg.chart")).to_have_count(1)  # the course's versions

@@ -6,14 +6,11 @@ from contextlib import nullcontext
 import pytest
 
 from tests import factories
-from tests.browser.test_student_journey import CHROMIUM, page, screenshot  # noqa: F401 - the page fixture
 from tests.student_model.mastery_helpers import answer, days_ago, small_course
 
-pytestmark = [
-    pytest.mark.browser,
-    pytest.mark.skipif(not CHROMIUM.exists(), reason=f"chromium is absent: {CHROMIUM} not found (apt-get install chromium)"),
-]
-sync_api = pytest.importorskip("playwright.sync_api", reason="the playwright Python package is not installed")
+from .conftest import BROWSER_MARKS, screenshot, sign_in, sync_api
+
+pytestmark = BROWSER_MARKS
 
 
 def no_capture(execute):  # live_server runs in autocommit: on-commit work happens at once
@@ -36,12 +33,9 @@ def graded_course(settings, tmp_path):
     return world
 
 
-def test_student_opens_progress_and_follows_a_recommendation(live_server, graded_course, page):  # noqa: F811
+def test_student_opens_progress_and_follows_a_recommendation(live_server, graded_course, page):
     expect = sync_api.expect
-    page.goto(live_server.url + "/login/")
-    page.get_by_label("Username").fill("ada")
-    page.get_by_label("Password").fill("pass-1234")
-    page.get_by_role("button", name="Sign in").click()
+    sign_in(page, live_server.url, "ada", landing=None)
     page.get_by_role("link", name="Python").click()
     page.get_by_role("main").get_by_role("link", name="My progress").click()
 

@@ -2,7 +2,6 @@
 
 import json
 import re
-from pathlib import Path
 
 import pytest
 
@@ -10,16 +9,9 @@ from student_model import review_services
 from student_model.models import Grade, GradeEvent
 from tests import factories
 
-CHROMIUM = Path("/usr/bin/chromium")
-CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
-                 "--disable-component-update", "--disable-sync", "--no-first-run"]
-SCREENSHOT_DIR = Path("/tmp")
+from .conftest import BROWSER_MARKS, new_page, screenshot, sign_in, sync_api
 
-pytestmark = [
-    pytest.mark.browser,
-    pytest.mark.skipif(not CHROMIUM.exists(), reason=f"chromium is absent: {CHROMIUM} not found (apt-get install chromium)"),
-]
-sync_api = pytest.importorskip("playwright.sync_api", reason="the playwright Python package is not installed")
+pytestmark = BROWSER_MARKS
 
 
 @pytest.fixture
@@ -45,34 +37,12 @@ def held_answers():
     return {"course": course, "question": question, "answers": answers}
 
 
-@pytest.fixture
-def browser(monkeypatch):
-    monkeypatch.setenv("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
-    with sync_api.sync_playwright() as playwright:
-        browser = playwright.chromium.launch(executable_path=str(CHROMIUM), headless=True, args=CHROMIUM_ARGS)
-        yield browser
-        browser.close()
-
-
-def signed_in(browser, live_server, username):
-    page = browser.new_context(viewport={"width": 1280, "height": 900}).new_page()
-    page.set_default_timeout(15_000)
-    page.js_errors = []
-    page.on("pageerror", lambda error: page.js_errors.append(str(error)))
-    page.goto(live_server.url + "/login/")
-    page.get_by_label("Username").fill(username)
-    page.get_by_label("Password").fill("pass-1234")
-    page.get_by_role("button", name="Sign in").click()
-    sync_api.expect(page.get_by_role("heading", name="My courses")).to_be_visible()
-    return page
-
-
 def test_teacher_overrides_with_the_keyboard_and_the_student_sees_the_new_grade(live_server, held_answers, browser):
     expect = sync_api.expect
     course, question = held_answers["course"], held_answers["question"]
     first, second = held_answers["answers"]
 
-    student = signed_in(browser, live_server, "ada")
+    student = sign_in(new_page(browser), live_server.url, "ada")
     sockets = []
     student.route_web_socket(re.compile(r".*/ws/submissions/$"), lambda ws: sockets.append(ws))
     student.goto(f"{live_server.url}/courses/{course.slug}/questions/{question.pk}/")
@@ -80,7 +50,7 @@ def test_teacher_overrides_with_the_keyboard_and_the_student_sees_the_new_grade(
     expect(item.get_by_text("A teacher will review this answer")).to_be_visible()
     expect(student.get_by_text("Right: heating evaporates the water.")).to_have_count(0)  # held: not shown
 
-    teacher = signed_in(browser, live_server, "grace")
+    teacher = sign_in(new_page(browser), live_server.url, "grace")
     teacher.get_by_role("link", name="Review queue").first.click()
     expect(teacher.get_by_role("heading", name="Review queue", level=1)).to_be_visible()
     teacher.evaluate("window.__sameDocument = true")
@@ -88,7 +58,7 @@ def test_teacher_overrides_with_the_keyboard_and_the_student_sees_the_new_grade(
     expect(cards).to_have_count(2)
     expect(cards.first).to_contain_text("I heated it until the water was gone.")  # least confident first
     expect(cards.first).to_have_class(re.compile(r"\bis-current\b"))
-    SCREENSHOT_DIR.joinpath("tutor_review_queue.png").write_bytes(teacher.screenshot(full_page=True))
+    screenshot(teacher, "tutor_review_queue.png")
 
     teacher.keyboard.press("2")  # verdict: partially correct (score follows: half of 2 points)
     expect(cards.first.get_by_label("Verdict")).to_have_value("partially_correct")

@@ -2,7 +2,6 @@
 
 import json
 import re
-from pathlib import Path
 
 import pytest
 
@@ -11,24 +10,9 @@ from student_model import services as submission_services
 from student_model.models import Submission
 from tests import factories
 
-CHROMIUM = Path("/usr/bin/chromium")
-DEMO_COURSE = Path(__file__).resolve().parents[2] / "data" / "demo" / "intro-python.course.json.gz"
-CHROMIUM_ARGS = [
-    "--headless",
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-    "--no-first-run",
-]
-SCREENSHOT_DIR = Path("/tmp")
+from .conftest import BROWSER_MARKS, DEMO_COURSE, screenshot, submit_login, sync_api
 
-pytestmark = [
-    pytest.mark.browser,
-    pytest.mark.skipif(not CHROMIUM.exists(), reason=f"chromium is absent: {CHROMIUM} not found (apt-get install chromium)"),
-]
-sync_api = pytest.importorskip("playwright.sync_api", reason="the playwright Python package is not installed")
+pytestmark = BROWSER_MARKS
 
 
 @pytest.fixture
@@ -50,32 +34,6 @@ def queued(monkeypatch):
     return ids
 
 
-@pytest.fixture
-def page(live_server, tmp_path, monkeypatch):
-    # Playwright's sync API keeps an event loop in this thread; the test's own ORM calls are still synchronous.
-    monkeypatch.setenv("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
-    with sync_api.sync_playwright() as playwright:
-        context = playwright.chromium.launch_persistent_context(
-            str(tmp_path / "chromium-profile"),
-            executable_path=str(CHROMIUM),
-            headless=True,
-            args=CHROMIUM_ARGS,
-            viewport={"width": 1280, "height": 900},
-        )
-        page = context.new_page()
-        page.set_default_timeout(15_000)
-        page.js_errors = []
-        page.on("pageerror", lambda error: page.js_errors.append(str(error)))
-        yield page
-        context.close()
-
-
-def screenshot(page, name: str) -> None:
-    """A full-page picture for a person to look at (not compared by the test)."""
-    page.evaluate("() => new Promise(done => { window.scrollTo(0, 0); requestAnimationFrame(() => requestAnimationFrame(done)); })")
-    page.screenshot(path=str(SCREENSHOT_DIR / name), full_page=True)
-
-
 def test_student_reads_answers_and_sees_the_submission(live_server, python_course, queued, page):
     expect = sync_api.expect
     course, resource, question = python_course["course"], python_course["resource"], python_course["question"]
@@ -86,9 +44,7 @@ def test_student_reads_answers_and_sees_the_submission(live_server, python_cours
 
     page.goto(live_server.url + "/")
     expect(page).to_have_url(re.compile(r"/login/"))
-    page.get_by_label("Username").fill("ada")
-    page.get_by_label("Password").fill("pass-1234")
-    page.get_by_role("button", name="Sign in").click()
+    submit_login(page, "ada")
 
     expect(page.get_by_role("heading", name="My courses")).to_be_visible()
     expect(page).to_have_url(re.compile(r"/courses/$"))
