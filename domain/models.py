@@ -128,6 +128,7 @@ class Resource(models.Model):
         VIDEO = "video", "Video"
         EXERCISE = "exercise", "Exercise"
         LINK = "link", "Link"
+        FAQ = "faq", "Question answered by a teacher"
 
     course = models.ForeignKey(Course, on_delete=models.CASCADE, related_name="resources")
     unit = models.ForeignKey(Unit, on_delete=models.SET_NULL, null=True, blank=True, related_name="resources")

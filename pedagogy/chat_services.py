@@ -155,7 +155,7 @@ def flagged_question_answer(*, flagged: FlaggedQuestion, teacher: AbstractBaseUs
     resource = domain_services.resource_create(
         course=flagged.course,
         title=f"Q&A: {flagged.text}"[:300],
-        kind=Resource.Kind.READING,
+        kind=Resource.Kind.FAQ,
         body=answer,
         external_id=f"tutor-faq-{flagged.pk}",
         source=f"Answered by {teacher_name} in the tutoring chat on {timezone.now():%Y-%m-%d}.",

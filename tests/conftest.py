@@ -61,3 +61,15 @@ def _one_torch_thread():
     torch.set_num_threads(1)
     yield
     torch.set_num_threads(previous)
+
+
+@pytest.fixture
+def eager_celery():
+    """Tasks run in-process even where a broker is configured (.ci/run sets REDIS_URL): for tests of what
+    a task does, not of the broker (tests/tutor/test_real_services.py covers that with a real worker)."""
+    from tutor.celery import app
+
+    saved = app.conf.task_always_eager, app.conf.task_eager_propagates
+    app.conf.task_always_eager = app.conf.task_eager_propagates = True
+    yield
+    app.conf.task_always_eager, app.conf.task_eager_propagates = saved

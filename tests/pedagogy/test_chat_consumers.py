@@ -221,7 +221,7 @@ async def test_unsure_question_is_flagged_and_the_teachers_answer_arrives_live_a
     assert answer in delivered["message"]["text"]
     await comm.disconnect()
 
-    faq = await database_sync_to_async(Resource.objects.get)(external_id=f"tutor-faq-{flagged.pk}")
+    faq = await database_sync_to_async(Resource.objects.get)(external_id=f"tutor-faq-{flagged.pk}", kind="faq")
     classmate = await database_sync_to_async(factories.UserFactory)(username="classmate")
     await database_sync_to_async(factories.EnrollmentFactory)(user=classmate, course=python_course)
     comm, _ = await _open(classmate, python_course)

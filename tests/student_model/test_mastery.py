@@ -70,7 +70,9 @@ def test_override_of_an_earlier_outcome_rewrites_the_skill_sequence(world, djang
     assert SkillMastery.objects.get(student=world.student, skill=world.basics).correct == 2
 
 
-def test_retraining_is_queued_when_enough_new_history_came_in(world, settings, django_capture_on_commit_callbacks):
+def test_retraining_is_queued_when_enough_new_history_came_in(
+    world, settings, django_capture_on_commit_callbacks, eager_celery
+):
     settings.TUTOR_MASTERY = {"retrain_every": 2}
     answer(django_capture_on_commit_callbacks, world.student, world.q["b1"], correct=False, when=days_ago(3))
     first = TracerVersion.objects.get(is_active=True)
@@ -132,7 +134,9 @@ def test_recompute_rebuilds_every_learners_rows(world, django_capture_on_commit_
     assert SkillMastery.objects.count() == 1 and MasteryEvent.objects.count() == 1
 
 
-def test_a_course_that_outgrew_bkt_gets_the_transformer_tried(world, settings, django_capture_on_commit_callbacks):
+def test_a_course_that_outgrew_bkt_gets_the_transformer_tried(
+    world, settings, django_capture_on_commit_callbacks, eager_celery
+):
     settings.TUTOR_MASTERY = {"tracer": {"transformer_min_interactions": 3, "transformer_min_students": 1}}
     answer(django_capture_on_commit_callbacks, world.student, world.q["b1"], correct=False, when=days_ago(3))
     answer(django_capture_on_commit_callbacks, world.student, world.q["b2"], correct=True, when=days_ago(2))

@@ -36,7 +36,7 @@ OPTIONS = {
 
 
 @pytest.fixture(autouse=True)
-def _models_in_tmp(settings, tmp_path):
+def _models_in_tmp(settings, tmp_path, eager_celery):
     settings.MODEL_DIR = tmp_path / "models"
     settings.GRADER_RETRAINING = OPTIONS
     settings.GRADER_RETRAINING_THREAD = False  # the Celery task path (eager), not the embedded-mode thread

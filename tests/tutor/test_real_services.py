@@ -125,6 +125,7 @@ def test_a_submission_is_graded_even_when_its_worker_dies_mid_task(workers, grad
     assert not Grade.objects.filter(submission=submission).exists()
 
     workers(CELERY_VISIBILITY_TIMEOUT="3")  # after a restart the unacknowledged task is delivered again
-    _wait_for(lambda: Submission.objects.filter(pk=submission.pk, status="graded").exists())
+    # Graded: released, or held for review under the default release policy (a briefly trained model is unsure).
+    _wait_for(lambda: Submission.objects.filter(pk=submission.pk, status__in=["graded", "needs_review"]).exists())
     grade = Grade.objects.get(submission=submission)
     assert grade.source == "model" and grade.model_version == "test-grader" and grade.feedback
