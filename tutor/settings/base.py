@@ -171,7 +171,7 @@ SPECTACULAR_SETTINGS = {
 # Where trained model versions live (see tutor/ml/registry.py).
 MODEL_DIR = Path(env.str("TUTOR_MODEL_DIR", default=str(BASE_DIR / "var" / "models")))
 DEMO_DATA_DIR = BASE_DIR / "data"
-# Serve the grader int8 (per-channel dynamic quantisation): ~3x the answers per second of fp32 on
+# Serve the grader int8 (per-channel dynamic quantisation): 2-3x the answers per second of fp32 on
 # CPU, macro-F1 within half a point of fp32 on every visible split (benchmarks/grading_quality.py --int8).
 GRADER_INT8 = env.bool("GRADER_INT8", default=True)
 
