@@ -32,6 +32,14 @@ def visible_course(request, slug: str) -> Course:
     return get_object_or_404(domain_selectors.course_list(user=request.user), slug=slug)
 
 
+def taught_course(request, slug: str, *, refusal: str) -> Course:
+    """The course if the user teaches it (or is an admin): 404 when invisible, 403 with ``refusal`` otherwise."""
+    course = visible_course(request, slug)
+    if not domain_selectors.can_manage_course(user=request.user, course=course):
+        raise exceptions.PermissionDenied(refusal)
+    return course
+
+
 def addressed_learner(request, course: Course) -> AbstractBaseUser:
     raw = request.query_params.get("student")
     if raw in (None, "", str(request.user.pk)):
@@ -80,9 +88,7 @@ class RiskListApi(ApiViewMixin, APIView):
         responses=s.RiskPageSerializer,
     )
     def get(self, request, slug: str):
-        course = visible_course(request, slug)
-        if not domain_selectors.can_manage_course(user=request.user, course=course):
-            raise exceptions.PermissionDenied("The risk list is for the course's teachers.")
+        course = taught_course(request, slug, refusal="The risk list is for the course's teachers.")
         paginator = PageNumberPagination()
         page = paginator.paginate_queryset(risk.course_risk_list(course=course), request, view=self)
         return paginator.get_paginated_response(s.RiskSerializer(page, many=True).data)
@@ -95,9 +101,7 @@ class ClassMasteryApi(ApiViewMixin, APIView):
         responses=s.ClassMasteryPageSerializer,
     )
     def get(self, request, slug: str):
-        course = visible_course(request, slug)
-        if not domain_selectors.can_manage_course(user=request.user, course=course):
-            raise exceptions.PermissionDenied("The class's mastery is for the course's teachers.")
+        course = taught_course(request, slug, refusal="The class's mastery is for the course's teachers.")
         paginator = PageNumberPagination()
         students = paginator.paginate_queryset(mastery_selectors.course_students(course=course), request, view=self)
         heatmap = mastery_selectors.class_heatmap(course=course, students=students)
