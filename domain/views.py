@@ -5,6 +5,7 @@ from xml.etree.ElementTree import Element
 
 import markdown
 from django.contrib.auth.decorators import login_required
+from django.core.exceptions import PermissionDenied
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.utils.safestring import SafeString, mark_safe
@@ -84,6 +85,15 @@ def get_visible_course(request: HttpRequest, *, slug: str, detailed: bool = Fals
         raise Http404("No such course.")
     if not selectors.can_view_course(user=request.user, course=course):
         raise Http404("No such course.")
+    return course
+
+
+def get_managed_course(request: HttpRequest, *, slug: str, refusal: str) -> Course:
+    """The course if the user teaches it (or is an admin): 404 when they cannot see it, 403 (``refusal``)
+    when they see it without teaching it. Pages and DRF views alike (both turn these into responses)."""
+    course = get_visible_course(request, slug=slug)
+    if not selectors.can_manage_course(user=request.user, course=course):
+        raise PermissionDenied(refusal)
     return course
 
 

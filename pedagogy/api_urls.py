@@ -3,14 +3,14 @@
 from django.urls import path
 from rest_framework.routers import SimpleRouter
 
-from . import apis, chat_apis, progress_apis
+from . import chat_apis, progress_apis
 
 chat_router = SimpleRouter()
 chat_router.register("conversations", chat_apis.ConversationViewSet, basename="api-conversation")
 chat_router.register("flagged-questions", chat_apis.FlaggedQuestionViewSet, basename="api-flagged-question")
 
 urlpatterns = [
-    # recommendations (issue 5)
+    # mastery, risk, recommendations
     path("courses/<slug:slug>/mastery/", progress_apis.MasteryApi.as_view(), name="api-course-mastery"),
     path(
         "courses/<slug:slug>/class-mastery/", progress_apis.ClassMasteryApi.as_view(), name="api-course-class-mastery"
@@ -21,6 +21,6 @@ urlpatterns = [
         progress_apis.RecommendationsApi.as_view(),
         name="api-course-recommendations",
     ),
-    # conversations, messages, flagged questions (issue 6)
+    # conversations, messages, flagged questions
     *chat_router.urls,
 ]

@@ -11,7 +11,9 @@ from django.shortcuts import redirect, render
 from django.views.decorators.http import require_POST
 
 from domain import selectors as domain_selectors
-from domain.models import Course
+from domain.views import get_managed_course, get_visible_course
+
+TEACHERS_ONLY = "Only the course's teachers see its tutoring conversations."
 
 from . import chat_selectors, chat_services
 
@@ -25,23 +27,11 @@ class FlaggedAnswerForm(forms.Form):
     )
 
 
-def _visible_course(request: HttpRequest, slug: str) -> Course:
-    course = domain_selectors.course_list(user=request.user).filter(slug=slug).first()
-    if course is None:
-        raise Http404("No such course.")
-    return course
-
-
-def _taught_course(request: HttpRequest, slug: str) -> Course:
-    course = _visible_course(request, slug)
-    if not domain_selectors.can_manage_course(user=request.user, course=course):
-        raise PermissionDenied("Only the course's teachers see its tutoring conversations.")
-    return course
 
 
 @login_required
 def chat(request: HttpRequest, slug: str) -> HttpResponse:
-    course = _visible_course(request, slug)
+    course = get_visible_course(request, slug=slug)
     if not chat_selectors.can_chat_as_student(user=request.user, course=course):
         if domain_selectors.can_manage_course(user=request.user, course=course):
             return redirect("tutor-conversations", slug=course.slug)
@@ -52,7 +42,7 @@ def chat(request: HttpRequest, slug: str) -> HttpResponse:
 
 @login_required
 def conversations(request: HttpRequest, slug: str) -> HttpResponse:
-    course = _taught_course(request, slug)
+    course = get_managed_course(request, slug=slug, refusal=TEACHERS_ONLY)
     context = {
         "course": course,
         "conversations": chat_selectors.conversation_list_for_course(course=course),
@@ -65,7 +55,7 @@ def conversations(request: HttpRequest, slug: str) -> HttpResponse:
 
 @login_required
 def conversation_join(request: HttpRequest, slug: str, pk: int) -> HttpResponse:
-    course = _taught_course(request, slug)
+    course = get_managed_course(request, slug=slug, refusal=TEACHERS_ONLY)
     conversation = chat_selectors.conversation_list(user=request.user).filter(course=course, pk=pk).first()
     if conversation is None:
         raise Http404("No such conversation.")
@@ -81,7 +71,7 @@ def conversation_join(request: HttpRequest, slug: str, pk: int) -> HttpResponse:
 @login_required
 @require_POST
 def flagged_answer(request: HttpRequest, slug: str, pk: int) -> HttpResponse:
-    course = _taught_course(request, slug)
+    course = get_managed_course(request, slug=slug, refusal=TEACHERS_ONLY)
     flagged = chat_selectors.flagged_question_list(user=request.user).filter(course=course, pk=pk).first()
     if flagged is None:
         raise Http404("No such flagged question.")

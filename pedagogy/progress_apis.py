@@ -18,6 +18,7 @@ from rest_framework.views import APIView
 from domain import selectors as domain_selectors
 from domain.apis import ApiViewMixin
 from domain.models import Course
+from domain.views import get_managed_course
 from student_model import mastery_selectors, risk
 
 from . import progress_serializers as s
@@ -31,13 +32,6 @@ STUDENT_PARAM = OpenApiParameter(
 def visible_course(request, slug: str) -> Course:
     return get_object_or_404(domain_selectors.course_list(user=request.user), slug=slug)
 
-
-def taught_course(request, slug: str, *, refusal: str) -> Course:
-    """The course if the user teaches it (or is an admin): 404 when invisible, 403 with ``refusal`` otherwise."""
-    course = visible_course(request, slug)
-    if not domain_selectors.can_manage_course(user=request.user, course=course):
-        raise exceptions.PermissionDenied(refusal)
-    return course
 
 
 def addressed_learner(request, course: Course) -> AbstractBaseUser:
@@ -88,7 +82,7 @@ class RiskListApi(ApiViewMixin, APIView):
         responses=s.RiskPageSerializer,
     )
     def get(self, request, slug: str):
-        course = taught_course(request, slug, refusal="The risk list is for the course's teachers.")
+        course = get_managed_course(request, slug=slug, refusal="The risk list is for the course's teachers.")
         paginator = PageNumberPagination()
         page = paginator.paginate_queryset(risk.course_risk_list(course=course), request, view=self)
         return paginator.get_paginated_response(s.RiskSerializer(page, many=True).data)
@@ -101,7 +95,7 @@ class ClassMasteryApi(ApiViewMixin, APIView):
         responses=s.ClassMasteryPageSerializer,
     )
     def get(self, request, slug: str):
-        course = taught_course(request, slug, refusal="The class's mastery is for the course's teachers.")
+        course = get_managed_course(request, slug=slug, refusal="The class's mastery is for the course's teachers.")
         paginator = PageNumberPagination()
         students = paginator.paginate_queryset(mastery_selectors.course_students(course=course), request, view=self)
         heatmap = mastery_selectors.class_heatmap(course=course, students=students)

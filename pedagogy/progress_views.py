@@ -1,13 +1,12 @@
 """Pages: a learner's progress ("my progress", or a student's as their teacher sees it) and the class view."""
 
 from django.contrib.auth.decorators import login_required
-from django.core.exceptions import PermissionDenied
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.views.decorators.http import require_GET
 
 from domain import selectors as domain_selectors
-from domain.views import get_visible_course
+from domain.views import get_managed_course, get_visible_course
 from student_model import mastery_selectors
 
 from . import progress
@@ -39,9 +38,7 @@ def student_progress(request: HttpRequest, slug: str, student_id: int) -> HttpRe
 @require_GET
 @login_required
 def class_progress(request: HttpRequest, slug: str) -> HttpResponse:
-    course = get_visible_course(request, slug=slug)
-    if not domain_selectors.can_manage_course(user=request.user, course=course):
-        raise PermissionDenied("The class view is for the course's teachers.")
+    course = get_managed_course(request, slug=slug, refusal="The class view is for the course's teachers.")
     context = {"course": course, **progress.class_overview(
         course=course, page=request.GET.get("page"), unit_id=request.GET.get("unit"))}
     return render(request, "pedagogy/class_progress.html", context)

@@ -2,10 +2,10 @@
 
 from django.urls import path
 
-from . import chat_views, progress_views, views
+from . import chat_views, progress_views
 
 urlpatterns = [
-    # progress, recommendations, class view (issue 5)
+    # progress, recommendations, class view
     path("courses/<slug:slug>/progress/", progress_views.my_progress, name="my-progress"),
     path(
         "courses/<slug:slug>/progress/students/<int:student_id>/",
@@ -13,7 +13,7 @@ urlpatterns = [
         name="student-progress",
     ),
     path("courses/<slug:slug>/class/", progress_views.class_progress, name="class-progress"),
-    # tutoring chat, teacher conversations and flagged questions (issue 6)
+    # tutoring chat, teacher conversations and flagged questions
     path("courses/<slug:slug>/tutor/", chat_views.chat, name="tutor-chat"),
     path("courses/<slug:slug>/tutor/conversations/", chat_views.conversations, name="tutor-conversations"),
     path(

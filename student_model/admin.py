@@ -77,7 +77,7 @@ class GraderVersionAdmin(admin.ModelAdmin):
         self.message_user(request, f"Grader {version} is now active.", messages.SUCCESS)
 
 
-# --- review, release and retraining (issue 4) ---
+# --- review, release and retraining ---
 
 
 @admin.register(ReleasePolicy)
@@ -110,7 +110,7 @@ class TrainingRunAdmin(admin.ModelAdmin):
     readonly_fields = ["created_at"]
 
 
-# --- mastery and knowledge tracing (issue 5) ---
+# --- mastery and knowledge tracing ---
 
 
 @admin.register(SkillMastery)

@@ -12,7 +12,9 @@ from django.views.decorators.http import require_GET, require_POST
 
 from domain import selectors as domain_selectors
 from domain.models import Course
-from domain.views import get_visible_course
+from domain.views import get_managed_course
+
+MANAGERS_ONLY = "Only the course's teachers and admins can manage its grader."
 
 from . import ml_registry, registry_selectors, retraining
 from .models import GraderVersion
@@ -54,7 +56,7 @@ def registry(request: HttpRequest) -> HttpResponse:
 @require_GET
 @login_required
 def course_grader(request: HttpRequest, slug: str) -> HttpResponse:
-    course = _managed_course(request, slug)
+    course = get_managed_course(request, slug=slug, refusal=MANAGERS_ONLY)
     versions = registry_selectors.course_versions(course=course)
     runs = registry_selectors.course_runs(course=course)
     current = registry_selectors.run_in_progress(course=course)
@@ -74,7 +76,7 @@ def course_grader(request: HttpRequest, slug: str) -> HttpResponse:
 @require_POST
 @login_required
 def start_retrain(request: HttpRequest, slug: str) -> HttpResponse:
-    course = _managed_course(request, slug)
+    course = get_managed_course(request, slug=slug, refusal=MANAGERS_ONLY)
     try:
         run = retraining.start_retraining(course=course, started_by=request.user)
     except ValidationError as exc:
@@ -87,7 +89,7 @@ def start_retrain(request: HttpRequest, slug: str) -> HttpResponse:
 @require_POST
 @login_required
 def rollback(request: HttpRequest, slug: str) -> HttpResponse:
-    course = _managed_course(request, slug)
+    course = get_managed_course(request, slug=slug, refusal=MANAGERS_ONLY)
     try:
         serving = retraining.rollback_course(course=course, user=request.user)
     except ValidationError as exc:
@@ -115,12 +117,6 @@ def promote(request: HttpRequest, pk: int) -> HttpResponse:
         messages.success(request, f"{version.version} now grades {scope}.")
     return redirect("grader-registry")
 
-
-def _managed_course(request: HttpRequest, slug: str) -> Course:
-    course = get_visible_course(request, slug=slug)  # 404 when not visible
-    if not domain_selectors.can_manage_course(user=request.user, course=course):
-        raise PermissionDenied("Only the course's teachers and admins can manage its grader.")
-    return course
 
 
 def _metric(data: dict, *path: str):

@@ -20,6 +20,7 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 
 from domain import selectors as domain_selectors
 from domain.models import Course, Question
+from domain.views import get_managed_course
 
 from . import answer_groups as answer_group_selectors
 from . import charts, dashboard, release_preview, review_services, selectors
@@ -29,15 +30,8 @@ from .models import Grade, Submission
 
 VERDICT_LABELS = dict(Grade.Verdict.choices)
 QUEUE_PAGE_SIZE = 20
+TEACHERS_ONLY = "Only the course's teachers may see this page."
 
-
-def _taught_course(request: HttpRequest, slug: str) -> Course:
-    course = domain_selectors.course_list(user=request.user).filter(slug=slug).first()
-    if course is None:
-        raise Http404("No such course.")
-    if not domain_selectors.can_manage_course(user=request.user, course=course):
-        raise PermissionDenied("Only the course's teachers may see this page.")
-    return course
 
 
 def _visible_submission(request: HttpRequest, pk: int) -> Submission:
@@ -157,7 +151,7 @@ def review_history(request: HttpRequest, pk: int) -> HttpResponse:
 @require_http_methods(["GET", "POST"])
 @login_required
 def answer_groups(request: HttpRequest, slug: str, pk: int) -> HttpResponse:
-    course = _taught_course(request, slug)
+    course = get_managed_course(request, slug=slug, refusal=TEACHERS_ONLY)
     question = Question.objects.filter(course=course, pk=pk).prefetch_related("reference_answers").first()
     if question is None:
         raise Http404("No such question.")
@@ -209,7 +203,7 @@ CHART = {"width": 560, "height": 260, "pad": 36}
 @require_http_methods(["GET", "POST"])
 @login_required
 def release_policy(request: HttpRequest, slug: str) -> HttpResponse:
-    course = _taught_course(request, slug)
+    course = get_managed_course(request, slug=slug, refusal=TEACHERS_ONLY)
     policy = selectors.release_policy_for(course=course)
     if request.method == "POST":
         form = ReleasePolicyForm(request.POST)
@@ -259,7 +253,7 @@ AGREEMENT_CHART = {"width": 560, "height": 200, "pad": 28}
 @require_GET
 @login_required
 def course_dashboard(request: HttpRequest, slug: str) -> HttpResponse:
-    course = _taught_course(request, slug)
+    course = get_managed_course(request, slug=slug, refusal=TEACHERS_ONLY)
     status = dashboard.status_counts(course=course)
     stats = dashboard.question_stats(course=course)
     weeks = dashboard.agreement_by_week(course=course)
@@ -299,7 +293,7 @@ class _Echo:
 @require_GET
 @login_required
 def grades_csv(request: HttpRequest, slug: str) -> StreamingHttpResponse:
-    course = _taught_course(request, slug)
+    course = get_managed_course(request, slug=slug, refusal=TEACHERS_ONLY)
     writer = csv.writer(_Echo())
 
     def rows():

@@ -1,1 +1,0 @@
-"""DRF views of the pedagogy app (thin: each calls one service or selector)."""

@@ -1,1 +1,0 @@
-"""Pages of the pedagogy app (thin: each calls one service or selector)."""
