@@ -35,7 +35,7 @@ from ..metrics import clean
 from .calibration import fit_temperature
 from .dataset import PairCollator, make_pairs, summarise
 from .model import CONFIG_NAME, load_model, read_config
-from .train import evaluate_model, loss_fn, seed_everything
+from .train import evaluate_model, optimisation_step, seed_everything
 
 logger = logging.getLogger(__name__)
 
@@ -205,17 +205,10 @@ def train_adapter(
         order = torch.randperm(len(pairs), generator=torch.Generator().manual_seed(config.seed * 1000 + epoch))
         for start in range(0, len(pairs), config.batch_size):
             batch = collate([pairs[i] for i in order[start : start + config.batch_size].tolist()])
-            batch = {k: v.to(config.device) for k, v in batch.items()}
-            inputs = {k: batch[k] for k in ("input_ids", "attention_mask", "token_type_ids") if k in batch}
-            logits, scores = model(**inputs)
-            loss = loss_fn(logits, scores, batch, weights=None, score_weight=config.score_loss_weight)
-            optimizer.zero_grad(set_to_none=True)
-            loss.backward()
-            if config.grad_clip:
-                torch.nn.utils.clip_grad_norm_([p for p in model.parameters() if p.requires_grad], config.grad_clip)
-            optimizer.step()
-            scheduler.step()
-            losses.append(float(loss.item()))
+            losses.append(optimisation_step(
+                model, batch, optimizer=optimizer, scheduler=scheduler, device=config.device, weights=None,
+                score_weight=config.score_loss_weight, grad_clip=config.grad_clip,
+            ))
             step += 1
             report(step / total, f"step {step}/{total}, loss {losses[-1]:.3f}")
             if step >= total:

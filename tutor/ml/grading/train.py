@@ -53,6 +53,25 @@ def seed_everything(seed: int) -> None:
         torch.cuda.manual_seed_all(seed)
 
 
+def optimisation_step(
+    model, batch: dict, *, optimizer, scheduler, device: str, weights: torch.Tensor | None, score_weight: float,
+    grad_clip: float,
+) -> float:
+    """One forward/backward/update on a collated batch; returns the loss. Shared by full fine-tuning and
+    the course adapters (where only the trainable parameters are clipped and updated)."""
+    batch = {k: v.to(device) for k, v in batch.items()}
+    inputs = {k: batch[k] for k in ("input_ids", "attention_mask", "token_type_ids") if k in batch}
+    logits, scores = model(**inputs)
+    loss = loss_fn(logits, scores, batch, weights=weights, score_weight=score_weight)
+    optimizer.zero_grad(set_to_none=True)
+    loss.backward()
+    if grad_clip:
+        torch.nn.utils.clip_grad_norm_([p for p in model.parameters() if p.requires_grad], grad_clip)
+    optimizer.step()
+    scheduler.step()
+    return float(loss.item())
+
+
 def loss_fn(logits, scores, batch, *, weights: torch.Tensor | None, score_weight: float) -> torch.Tensor:
     """Verdict cross-entropy over each item's own classes + MSE on known normalised scores."""
     labels = batch["labels"]
@@ -212,19 +231,12 @@ def train(
         order = torch.randperm(len(pairs), generator=torch.Generator().manual_seed(config.seed * 1000 + state["epoch"]))
         for b in range(state["step_in_epoch"], steps_per_epoch):
             batch = collate([pairs[i] for i in order[b * config.batch_size : (b + 1) * config.batch_size].tolist()])
-            batch = {k: v.to(device) for k, v in batch.items()}
-            inputs = {k: batch[k] for k in ("input_ids", "attention_mask", "token_type_ids") if k in batch}
-            logits, scores = model(**inputs)
-            loss = loss_fn(logits, scores, batch, weights=weights, score_weight=config.score_loss_weight)
-            optimizer.zero_grad(set_to_none=True)
-            loss.backward()
-            if config.grad_clip:
-                torch.nn.utils.clip_grad_norm_(model.parameters(), config.grad_clip)
-            optimizer.step()
-            scheduler.step()
+            loss_value = optimisation_step(
+                model, batch, optimizer=optimizer, scheduler=scheduler, device=device, weights=weights,
+                score_weight=config.score_loss_weight, grad_clip=config.grad_clip,
+            )
             state["global_step"] += 1
             state["step_in_epoch"] = b + 1
-            loss_value = loss.item()
             loss_sum, loss_n = loss_sum + loss_value, loss_n + 1
             state["running_loss"] = loss_sum / loss_n
             state.setdefault("losses", []).append(loss_value)
