@@ -2,7 +2,7 @@
 Redis channel layer, on the loopback interface only, bounded in time.
 
     nice -n 10 .venv/bin/python benchmarks/chat_load.py [--clients 300] [--askers 50] [--rounds 4]
-        [--messages 3] [--interval 5] [--redis redis://127.0.0.1:6379/3] [--database-url postgres://.../tutor_chat_load]
+        [--think 5] [--messages 3] [--interval 5] [--redis redis://127.0.0.1:6379/3] [--database-url postgres://.../tutor_chat_load]
         [--max-seconds 300]
 
 It makes a fresh database (a temporary SQLite file unless --database-url is given), imports the
@@ -12,9 +12,13 @@ daphne on 127.0.0.1 with ``REDIS_URL`` and connects every client (each to its ow
    on average (random), so several hundred clients make a steady stream of about clients / interval
    messages a second; the time from sending to receiving the message back through the server and
    the Redis layer.
-2. Tutor answers: ``--askers`` clients at once ask real student questions (data/qa) ``--rounds``
-   times each, while the other clients stay connected; the time from sending to the tutor's full
-   answer (after its streamed parts).
+2. Tutor answers (``tutor_answer``): ``--askers`` clients at once ask real student questions
+   (data/qa) ``--rounds`` times each, reading each answer and typing the next question for about
+   ``--think`` seconds (random, 0.5-1.5x), while the other clients stay connected; the time from
+   sending to the tutor's full answer (after its streamed parts).
+3. Saturation (``tutor_answer_saturated``): as many other askers with no pause at all, each asking
+   again the moment its answer arrives. This measures the server's capacity (answers/s); its
+   latency is about askers / capacity (Little's law), i.e. a queue, not a student's experience.
 A message or answer not received before its deadline counts as lost. Prints one JSON object.
 
 With PostgreSQL, give the URL ``?conn_max_age=60`` (persistent connections, as a production
@@ -194,20 +198,35 @@ async def run_load(args, url: str, origin: str, keys: list[str], questions: list
     replies = await asyncio.gather(*(c.drain("tutor", args.messages, 30) for c in clients))
     small_talk_lost = args.messages * len(clients) - sum(replies)
 
-    # 2. tutor answers: askers at once, the rest stay connected
-    askers = clients[: args.askers]
-
-    async def ask(client: Client, i: int) -> list[float | None]:
+    # 2. tutor answers, paced: askers ask, read the answer, think, ask again (the rest stay connected)
+    async def ask(client: Client, i: int, think: float, arng: random.Random) -> list[float | None]:
         out = []
+        if think:
+            await asyncio.sleep(arng.uniform(0, think))  # askers do not start in lockstep
         for r in range(args.rounds):
             question = questions[(i * args.rounds + r) % len(questions)]
             out.append(await client.send_and_wait(question, want="tutor", timeout=60))
+            if think:
+                await asyncio.sleep(arng.uniform(0.5 * think, 1.5 * think))
         return out
 
-    started = time.perf_counter()
-    answer_runs = await asyncio.gather(*(ask(c, i) for i, c in enumerate(askers)))
-    answers_s = time.perf_counter() - started
-    answers = [t for run in answer_runs for t in run]
+    async def asking(askers: list[Client], think: float) -> tuple[list[float | None], float]:
+        arng = random.Random(11)
+        started = time.perf_counter()
+        runs = await asyncio.gather(*(ask(c, i, think, arng) for i, c in enumerate(askers)))
+        return [t for run in runs for t in run], time.perf_counter() - started
+
+    # other clients than phase 3's, so that no one reaches the per-user rate limit
+    paced, paced_s = await asking(clients[: args.askers], args.think)
+    # 3. saturation: as many askers, each asking again the moment the answer arrives (no reading, no
+    # typing): the server's capacity; by Little's law the latency is about askers / answers per second
+    saturated_askers = clients[args.askers : 2 * args.askers] if len(clients) >= 2 * args.askers else clients[: args.askers]
+    answers, answers_s = await asking(saturated_askers, 0.0)
+
+    def answer_row(times: list[float | None], seconds: float, think: float) -> dict:
+        done = [t for t in times if t is not None]
+        return {"concurrent_askers": args.askers, "think_s": think, **percentiles(done),
+                "answers_per_s": round(len(done) / seconds, 1)}
 
     for client in clients:
         await client.ws.close()
@@ -215,13 +234,13 @@ async def run_load(args, url: str, origin: str, keys: list[str], questions: list
         "clients": len(clients),
         "connect_all_s": round(connect_s, 2),
         "delivery": percentiles([t for t in delivery if t is not None]),
-        "tutor_answer": {"concurrent_askers": len(askers), **percentiles([t for t in answers if t is not None]),
-                         "answers_per_s": round(len([t for t in answers if t is not None]) / answers_s, 1)},
-        "messages_sent": len(delivery) + len(answers),
-        "tutor_replies_expected": len(delivery) + len(answers),
-        "messages_lost": sum(t is None for t in delivery) + sum(t is None for t in answers) + small_talk_lost,
+        "tutor_answer": answer_row(paced, paced_s, args.think),
+        "tutor_answer_saturated": answer_row(answers, answers_s, 0.0),
+        "messages_sent": len(delivery) + len(paced) + len(answers),
+        "tutor_replies_expected": len(delivery) + len(paced) + len(answers),
+        "messages_lost": sum(t is None for t in delivery + paced + answers) + small_talk_lost,
         "lost_by_kind": {"delivery": sum(t is None for t in delivery), "small_talk_reply": small_talk_lost,
-                         "tutor_answer": sum(t is None for t in answers)},
+                         "tutor_answer": sum(t is None for t in paced + answers)},
     }
 
 
@@ -229,7 +248,11 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--clients", type=int, default=300)
     parser.add_argument("--askers", type=int, default=50)
-    parser.add_argument("--rounds", type=int, default=4)
+    parser.add_argument("--rounds", type=int, default=4, help="questions per asker, in each answer phase")
+    parser.add_argument(
+        "--think", type=float, default=5.0,
+        help="mean seconds an asker reads the answer and types the next question (paced phase)",
+    )
     parser.add_argument("--messages", type=int, default=3)
     parser.add_argument("--interval", type=float, default=5.0, help="mean seconds between a client's messages")
     parser.add_argument("--redis", default=os.environ.get("REDIS_URL", "redis://127.0.0.1:6379/3"))
@@ -271,7 +294,10 @@ def main() -> None:
             if result["messages_lost"]:
                 print(log.read_text()[-3000:], file=sys.stderr)
         finally:
-            server_errors = log.read_text(errors="replace").count("Traceback")
+            server_log = log.read_text(errors="replace")
+            server_errors = server_log.count("Traceback")
+            if server_errors:
+                print(server_log[server_log.index("Traceback") - 500 :][:6000], file=sys.stderr)
             server.terminate()
             try:
                 server.wait(timeout=10)

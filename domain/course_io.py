@@ -21,6 +21,7 @@ from typing import Any
 
 from django.core.exceptions import ValidationError
 from django.db import models, transaction
+from django.utils import timezone
 
 from .models import Course, Question, ReferenceAnswer, Resource, RubricCriterion, Skill, SkillPrerequisite, Unit
 from .prerequisites import find_cycle, format_cycle
@@ -507,6 +508,15 @@ class ImportReport:
         return "\n".join(lines)
 
 
+def _bulk_update(model: type[models.Model], changed: list, fields: list[str]) -> None:
+    """``bulk_update`` skips ``auto_now``: stamp ``updated_at`` so the tutor's caches see the change."""
+    now = timezone.now()
+    rows = [o for o in changed if o.pk]
+    for obj in rows:
+        obj.updated_at = now
+    model.objects.bulk_update(rows, [*fields, "updated_at"])
+
+
 def import_course(*, document: dict) -> Course:
     """Create or update the course described by ``document``; raises ``CourseFormatError``."""
     return import_course_document(document=document).course
@@ -714,7 +724,7 @@ class _Writer:
                 replace.append((obj, item))
                 if not fields_changed:
                     changed.append(obj)
-        Question.objects.bulk_update([o for o in changed if o.pk], fields)
+        _bulk_update(Question, changed, fields)
         Question.objects.bulk_create(new)
 
         ids = [obj.pk for obj, _ in replace if obj not in new]
@@ -774,7 +784,7 @@ class _Writer:
                 relink.append((obj, item))
                 if not fields_changed:
                     changed.append(obj)
-        Resource.objects.bulk_update([o for o in changed if o.pk], fields)
+        _bulk_update(Resource, changed, fields)
         Resource.objects.bulk_create(new)
         through = Resource.skills.through
         through.objects.filter(resource_id__in=[o.pk for o, _ in relink if o not in new]).delete()

@@ -80,6 +80,7 @@ class Question(models.Model):
     prompt = models.TextField()
     max_points = models.FloatField(default=1.0, validators=[MinValueValidator(0.0)])
     skills = models.ManyToManyField(Skill, blank=True, related_name="questions")
+    updated_at = models.DateTimeField(auto_now=True)  # with the count and the top id: the tutor's caches' version
 
     class Meta:
         ordering = ["course", "order", "id"]
@@ -141,6 +142,7 @@ class Resource(models.Model):
     external_id = models.CharField(max_length=120, blank=True)
     source = models.TextField(blank=True)
     licence = models.CharField(max_length=200, blank=True)
+    updated_at = models.DateTimeField(auto_now=True)  # with the count and the top id: the tutor's index version
 
     class Meta:
         ordering = ["course", models.F("unit__order").asc(nulls_first=True), "order", "id"]

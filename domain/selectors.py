@@ -7,7 +7,7 @@ Access rules, in one place:
 """
 
 from django.contrib.auth.models import AbstractBaseUser, AnonymousUser
-from django.db.models import Prefetch, QuerySet
+from django.db.models import Count, Max, Prefetch, QuerySet
 
 from .models import Course, Enrollment, Question, Resource, Skill, Unit
 
@@ -120,3 +120,24 @@ def course_detail(*, slug: str) -> Course:
 def resource_list_for_course(*, course: Course) -> QuerySet[Resource]:
     """Every resource of a course that has text, for system-side work (e.g. the tutor's index)."""
     return Resource.objects.filter(course=course).exclude(body="").order_by("id")
+
+
+def question_prompts_for_course(*, course: Course) -> list[tuple[int, str]]:
+    """``(id, prompt)`` of every question of the course, for system-side work (e.g. the tutor)."""
+    return list(Question.objects.filter(course=course).order_by("id").values_list("id", "prompt"))
+
+
+def _version(queryset: QuerySet) -> tuple:
+    row = queryset.aggregate(n=Count("id"), top=Max("id"), changed=Max("updated_at"))
+    return (row["n"], row["top"], row["changed"])
+
+
+def resource_version(*, course: Course) -> tuple:
+    """Changes whenever one of the course's resources is added, edited or deleted: one small query,
+    so per-process caches built from the resources (the tutor's index) can check it on every use."""
+    return _version(Resource.objects.filter(course=course))
+
+
+def question_version(*, course: Course) -> tuple:
+    """As ``resource_version``, for the course's questions (their prompts, e.g. for the tutor)."""
+    return _version(Question.objects.filter(course=course))

@@ -8,7 +8,7 @@ from dataclasses import dataclass
 
 from django.conf import settings
 from django.contrib.auth.models import AbstractBaseUser
-from django.core.cache import cache
+from django.core.cache import caches
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
 from django.utils import timezone
@@ -34,10 +34,23 @@ def rate_limit() -> RateLimit:
     return RateLimit(**getattr(settings, "TUTOR_CHAT_RATE_LIMIT", {}))
 
 
+_counter_cache = None
+
+
+def _counters():
+    """One cache client for the process. (``django.core.cache.cache`` is one per async context, and
+    every chat message runs in a context of its own: each would open a new Redis connection.)"""
+    global _counter_cache
+    if _counter_cache is None:
+        _counter_cache = caches.create_connection("default")
+    return _counter_cache
+
+
 def rate_limit_hit(*, user: AbstractBaseUser) -> int:
     """Count one message of ``user``; the seconds to wait when over the limit, else 0.
 
     A fixed window in the cache (``add`` + ``incr`` are atomic in locmem and Redis alike)."""
+    cache = _counters()
     limit = rate_limit()
     now = time.time()
     window = int(now // limit.seconds)
@@ -72,9 +85,14 @@ def conversation_get_or_create(*, student: AbstractBaseUser, course: Course) -> 
     return conversation
 
 
+# Related rows a message is stored with are already loaded (and locked in by foreign keys): cleaning
+# them again would cost a query each for every chat message.
+_LOADED_RELATIONS = ["conversation", "author", "reply_to"]
+
+
 def _store(*, conversation: Conversation, **fields) -> Message:
     message = Message(conversation=conversation, **fields)
-    message.full_clean()
+    message.full_clean(exclude=_LOADED_RELATIONS)
     message.save()
     Conversation.objects.filter(pk=conversation.pk).update(last_message_at=message.created_at)
     transaction.on_commit(lambda: chat_events.broadcast_message(message))
@@ -128,7 +146,7 @@ def tutor_reply_store(*, conversation: Conversation, student_message: Message, r
             flagged = FlaggedQuestion(
                 conversation=conversation, message=student_message, course=conversation.course, text=student_message.text
             )
-            flagged.full_clean()
+            flagged.full_clean(exclude=["conversation", "message", "course"])
             flagged.save()
     return TutorTurn(message, flagged)
 

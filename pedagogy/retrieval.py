@@ -1,8 +1,9 @@
 """The course's question-answering engine, built from its resources and kept per process.
 
 ``course_qa_engine(course=...)`` returns a :class:`tutor.ml.retrieval.QAEngine` over the
-course's readings. The engine is cached per process and rebuilt when the resources change
-(their ids, titles or bodies: a fingerprint is compared on every call, which costs one query).
+course's readings. The engine is cached per process and rebuilt when the resources change: every call compares the
+course's ``domain_selectors.resource_version`` (one small aggregate query); when it moved, the
+resources are read and rebuilt only if their ids, titles or bodies really changed.
 Passage vectors are kept on disk under ``MODEL_DIR/qa/`` by text hash, so a rebuild, or a new
 process, embeds only passages it has not seen.
 
@@ -26,7 +27,7 @@ from tutor.ml.retrieval.index import EmbeddingCache
 from tutor.ml.retrieval.qa import QAEngine
 
 _lock = threading.Lock()
-_engines: dict[int, tuple[str, QAEngine]] = {}
+_engines: dict[int, tuple[tuple, str, QAEngine]] = {}  # course id -> (version, fingerprint, engine)
 _vector_cache: EmbeddingCache | None = None
 
 
@@ -79,18 +80,25 @@ def course_embedder(*, course: Course):
 
 
 def course_qa_engine(*, course: Course) -> QAEngine:
-    docs = course_documents(course=course)
-    fingerprint = _fingerprint(docs)
+    version = domain_selectors.resource_version(course=course)
+    cached = _engines.get(course.pk)
+    if cached and cached[0] == version:
+        return cached[2]
     with _lock:
         cached = _engines.get(course.pk)
-        if cached and cached[0] == fingerprint:
-            return cached[1]
-        cache = vector_cache()
-        known = len(cache)
-        engine = build_engine(docs, embedder=course_embedder(course=course), config=engine_config(), cache=cache)
-        if len(cache) > known:
-            cache.save(qa_dir() / "vectors.npz")
-        _engines[course.pk] = (fingerprint, engine)
+        if cached and cached[0] == version:
+            return cached[2]
+        docs = course_documents(course=course)
+        fingerprint = _fingerprint(docs)
+        if cached and cached[1] == fingerprint:
+            engine = cached[2]
+        else:
+            cache = vector_cache()
+            known = len(cache)
+            engine = build_engine(docs, embedder=course_embedder(course=course), config=engine_config(), cache=cache)
+            if len(cache) > known:
+                cache.save(qa_dir() / "vectors.npz")
+        _engines[course.pk] = (version, fingerprint, engine)
         return engine
 
 

@@ -80,23 +80,29 @@ def _is_paste(text: str, match: _Match) -> bool:
 
 
 class _QuestionVectors:
-    """Prompt embeddings of each course's questions, per process, refreshed when prompts change."""
+    """Prompt embeddings of each course's questions, per process, refreshed when the questions change
+    (``domain_selectors.question_version``: one small query per use)."""
 
     def __init__(self):
         self._lock = threading.Lock()
-        self._by_course: dict[int, tuple[tuple, np.ndarray]] = {}
+        self._by_course: dict[int, tuple[tuple, list[tuple[int, str]], np.ndarray]] = {}
 
-    def best(self, *, prompts: list[tuple[int, str]], course_id: int, vector: np.ndarray) -> _Match | None:
-        """The question (of ``(id, prompt)`` pairs) closest to ``vector``."""
+    def of_course(self, *, course: Course) -> tuple[list[tuple[int, str]], np.ndarray]:
+        version = domain_selectors.question_version(course=course)
+        with self._lock:
+            cached = self._by_course.get(course.pk)
+            if cached is None or cached[0] != version:
+                prompts = domain_selectors.question_prompts_for_course(course=course)
+                vectors = get_embedder().encode([prompt for _, prompt in prompts])
+                cached = self._by_course[course.pk] = (version, prompts, vectors)
+        return cached[1], cached[2]
+
+    def best(self, *, course: Course, vector: np.ndarray) -> _Match | None:
+        """The course's question closest to ``vector``."""
+        prompts, vectors = self.of_course(course=course)
         if not prompts:
             return None
-        key = tuple(prompts)
-        with self._lock:
-            cached = self._by_course.get(course_id)
-            if cached is None or cached[0] != key:
-                cached = (key, get_embedder().encode([prompt for _, prompt in prompts]))
-                self._by_course[course_id] = cached
-        sims = cached[1] @ vector
+        sims = vectors @ vector
         i = int(np.argmax(sims))
         return _Match(prompts[i][0], float(sims[i]), prompts[i][1])
 
@@ -155,15 +161,13 @@ def _is_answer_request(match: _Match | None, intent: str, text: str) -> bool:
 
 def _hinted_question(*, conversation: Conversation, text: str, intent: str, vector: np.ndarray) -> Question | None:
     """The assigned question whose answer the message asks for, if any."""
-    questions = _course_questions(conversation=conversation)
-    prompts = list(questions.values_list("id", "prompt"))
-    match = _question_vectors.best(prompts=prompts, course_id=conversation.course_id, vector=vector)
+    match = _question_vectors.best(course=conversation.course, vector=vector)
     question_id = match.question_id if _is_answer_request(match, intent, text) else None
     if question_id is None and intent == ml_intents.ANSWER_REQUEST and _ANOTHER_HINT.search(text):
         question_id = chat_selectors.last_hinted_question_id(conversation=conversation)
     if question_id is None:
         return None
-    return questions.prefetch_related("reference_answers").filter(pk=question_id).first()
+    return _course_questions(conversation=conversation).prefetch_related("reference_answers").filter(pk=question_id).first()
 
 
 _NO_MODEL_INTENTS = (ml_intents.NEXT_STEP, ml_intents.SITE_HELP, ml_intents.SMALL_TALK)
@@ -361,14 +365,13 @@ class CourseTutor:
 
     def __init__(self, course: Course):
         self.course = course
-        self._prompts = dict(Question.objects.filter(course=course).values_list("id", "prompt"))
 
     def answer(self, text: str) -> Answer:
         vector = get_embedder().encode([text])[0]
         intent = intent_classifier().classify(text, vector=vector).name
-        match = _question_vectors.best(prompts=list(self._prompts.items()), course_id=self.course.pk, vector=vector)
+        match = _question_vectors.best(course=self.course, vector=vector)
         if _is_answer_request(match, intent, text):
-            answer = course_answer(course=self.course, text=self._prompts[match.question_id])
+            answer = course_answer(course=self.course, text=match.prompt)
             answer.citations = answer.citations[:1]
             return answer
         return course_answer(course=self.course, text=text, vector=vector)
