@@ -1,6 +1,8 @@
 """What the chat sends over the channel layer: one group per conversation, the JSON of a message,
-and its broadcast. (A tutor's answer is streamed in parts by the socket that asked, before it is
-stored and broadcast whole: ``stream_parts``.)"""
+and its broadcast; and one group per course, where the course's teachers follow activity (a new
+message in any conversation, a question flagged or answered) on their conversations page.
+(A tutor's answer is streamed in parts by the socket that asked, before it is stored and broadcast
+whole: ``stream_parts``.)"""
 
 import re
 
@@ -15,6 +17,10 @@ _WORDS = re.compile(r"\S+\s*")
 
 def conversation_group(conversation_id: int) -> str:
     return f"tutor.conversation.{conversation_id}"
+
+
+def course_group(course_id: int) -> str:
+    return f"tutor.course.{course_id}"
 
 
 def message_payload(message: Message) -> dict:
@@ -56,4 +62,21 @@ def broadcast_message(message: Message) -> None:
 def broadcast_typing(conversation_id: int, *, sender: str, typing: bool) -> None:
     async_to_sync(get_channel_layer().group_send)(
         conversation_group(conversation_id), {"type": "chat.typing", "sender": sender, "typing": typing}
+    )
+
+
+def _send_activity(course_id: int, activity: dict) -> None:
+    async_to_sync(get_channel_layer().group_send)(course_group(course_id), {"type": "course.activity", **activity})
+
+
+def broadcast_message_activity(message: Message, *, course_id: int) -> None:
+    """Tell the course's teachers that a conversation has a new message (no message text: the
+    page fetches what it shows, with the teacher's own permissions)."""
+    _send_activity(course_id, {"kind": "message", "conversation": message.conversation_id, "sender": message.sender})
+
+
+def broadcast_flag_activity(flagged, *, status: str) -> None:
+    """A question was flagged for the teachers (``status="open"``) or answered."""
+    _send_activity(
+        flagged.course_id, {"kind": "flag", "conversation": flagged.conversation_id, "flag": flagged.pk, "status": status}
     )

@@ -13,6 +13,7 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
 from django.utils import timezone
 
+from domain import selectors as domain_selectors
 from domain import services as domain_services
 from domain.models import Course, Resource
 
@@ -96,6 +97,7 @@ def _store(*, conversation: Conversation, **fields) -> Message:
     message.save()
     Conversation.objects.filter(pk=conversation.pk).update(last_message_at=message.created_at)
     transaction.on_commit(lambda: chat_events.broadcast_message(message))
+    transaction.on_commit(lambda: chat_events.broadcast_message_activity(message, course_id=conversation.course_id))
     return message
 
 
@@ -148,6 +150,7 @@ def tutor_reply_store(*, conversation: Conversation, student_message: Message, r
             )
             flagged.full_clean(exclude=["conversation", "message", "course"])
             flagged.save()
+            transaction.on_commit(lambda: chat_events.broadcast_flag_activity(flagged, status="open"))
     return TutorTurn(message, flagged)
 
 
@@ -191,6 +194,7 @@ def flagged_question_answer(*, flagged: FlaggedQuestion, teacher: AbstractBaseUs
     flagged.resource = resource
     flagged.full_clean()
     flagged.save()
+    transaction.on_commit(lambda: chat_events.broadcast_flag_activity(flagged, status="answered"))
     return message
 
 
@@ -199,6 +203,15 @@ class ChatSession:
     conversation: Conversation
     role: str  # "student" or "teacher"
     history: list[dict]
+
+
+def course_feed_open(*, user: AbstractBaseUser, course_slug: str) -> Course:
+    """Who may follow a course's chat activity: its teachers (and admins). Raises ``PermissionDenied``
+    or ``Course.DoesNotExist``."""
+    course = Course.objects.get(slug=course_slug)
+    if not domain_selectors.can_manage_course(user=user, course=course):
+        raise PermissionDenied("Only the course's teachers follow its tutoring conversations.")
+    return course
 
 
 def chat_session_open(*, user: AbstractBaseUser, course_slug: str, conversation_id: int | None = None) -> ChatSession:

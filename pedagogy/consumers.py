@@ -1,4 +1,5 @@
-"""The tutoring chat socket (``/ws/tutor/<course>/``; a teacher joins at ``.../conversations/<id>/``).
+"""The tutoring chat socket (``/ws/tutor/<course>/``; a teacher joins at ``.../conversations/<id>/``),
+and the teachers' activity feed of a course (``/ws/tutor/<course>/activity/``).
 
 Thin: every decision is in ``chat_services``. Model work (reads only) runs in a thread pool, as a
 task of its own, so the socket keeps delivering (the answer's parts, other people's messages)
@@ -146,3 +147,32 @@ class TutorChatConsumer(AsyncJsonWebsocketConsumer):
     async def chat_presence(self, event: dict) -> None:
         if self.role != "teacher":
             await self.send_json({"type": "presence", **{k: event[k] for k in ("who", "name", "joined")}})
+
+
+class CourseActivityConsumer(AsyncJsonWebsocketConsumer):
+    """Pushes the course's chat activity to its teachers' conversations page (which then fetches
+    what changed). Receives nothing."""
+
+    async def connect(self) -> None:
+        user = self.scope.get("user")
+        if user is None or not user.is_authenticated:
+            await self.close(code=4401)
+            return
+        try:
+            course = await _db(chat_services.course_feed_open)(user=user, course_slug=self.scope["url_route"]["kwargs"]["slug"])
+        except (PermissionDenied, ObjectDoesNotExist):
+            await self.close(code=4403)
+            return
+        self.group = chat_events.course_group(course.pk)
+        await self.channel_layer.group_add(self.group, self.channel_name)
+        await self.accept()
+
+    async def disconnect(self, code: int) -> None:
+        if hasattr(self, "group"):
+            await self.channel_layer.group_discard(self.group, self.channel_name)
+
+    async def receive_json(self, content, **kwargs) -> None:
+        await self.send_json({"type": "error", "code": "bad_request", "message": "This feed only sends."})
+
+    async def course_activity(self, event: dict) -> None:
+        await self.send_json({"type": "activity", **{k: v for k, v in event.items() if k != "type"}})

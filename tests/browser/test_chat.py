@@ -130,17 +130,26 @@ def test_student_asks_the_tutor_and_gets_a_reply_citing_the_python_shell(
     expect(log.locator(".chat__msg")).to_have_count(2)
     expect(log.locator(".chat__msg--tutor .chat__sources a").first).to_contain_text(shell.title)
 
-    # A question the readings do not answer: the tutor says so and hands it to the teacher ...
-    page.get_by_role("textbox", name="Your message").fill("Can I bring notes to the exam?")
-    page.get_by_role("button", name="Send").click()
-    expect(log.locator(".chat__msg--tutor").last).to_contain_text("I'm not sure", timeout=60_000)
-
-    # ... who answers it from their page; the answer arrives in the student's open chat.
+    # The teacher has the course's conversations page open ...
     teacher_page = sign_in(new_page(browser, timeout=20_000), asgi_server, "grace", landing=None)
     teacher_page.goto(asgi_server + f"/courses/{course.slug}/")
     teacher_page.get_by_role("link", name="Tutor conversations").click()
+    expect(teacher_page.locator("#tutor-activity[data-connected]")).to_have_count(1)
+    expect(teacher_page.get_by_text("No flagged questions")).to_be_visible()
+    conversation_row = teacher_page.get_by_role("row").filter(has_text="ada")
+    expect(conversation_row.get_by_role("cell").nth(2)).to_have_text("2")
+
+    # ... when the student asks a question the readings do not answer: the tutor says so and hands
+    # it to the teacher, whose page shows it without a reload,
+    page.get_by_role("textbox", name="Your message").fill("Can I bring notes to the exam?")
+    page.get_by_role("button", name="Send").click()
+    expect(log.locator(".chat__msg--tutor").last).to_contain_text("I'm not sure", timeout=60_000)
     expect(teacher_page.get_by_text("“Can I bring notes to the exam?”", exact=True)).to_be_visible()
+    expect(teacher_page.get_by_role("status").filter(has_text="flagged for you")).to_be_visible()
+    expect(teacher_page.locator("#open-flags")).to_have_text("1 open")
+    expect(conversation_row.get_by_role("cell").nth(2)).to_have_text("4")
     screenshot(teacher_page, "tutor_chat_teacher.png")
+    # and the teacher answers it from there; the answer arrives in the student's open chat.
     teacher_page.get_by_label("Your answer to “Can I bring notes to the exam?”").fill(
         "Yes: one page of your own notes is allowed."
     )

@@ -278,3 +278,39 @@ async def test_one_students_slow_answer_does_not_stall_another_students_chat(cou
     assert events[-1]["message"]["text"] == "The slow answer."
     await slow.disconnect()
     await quick.disconnect()
+
+
+async def _activity(user, course):
+    return _socket(user, f"/ws/tutor/{course.slug}/activity/")
+
+
+async def test_course_activity_feed_is_for_the_courses_teachers_only(course, student):
+    assert await (await _activity(None, course)).connect() == (False, 4401)
+    assert await (await _activity(student, course)).connect() == (False, 4403)
+    other = await database_sync_to_async(factories.UserFactory)(username="other-teacher")
+    await database_sync_to_async(factories.EnrollmentFactory)(user=other, role="teacher")
+    assert await (await _activity(other, course)).connect() == (False, 4403)
+
+
+async def test_teachers_follow_new_messages_flags_and_answers_live(python_course, student, teacher):
+    feed = await _activity(teacher, python_course)
+    assert (await feed.connect())[0]
+    comm, history = await _open(student, python_course)
+    conversation = history["conversation"]
+    _, reply = await _ask(comm, "Is the final exam open book?")
+    assert "not sure" in reply["text"]
+
+    events = [await feed.receive_json_from(timeout=10) for _ in range(3)]
+    flagged = await database_sync_to_async(FlaggedQuestion.objects.get)()
+    assert {"type": "activity", "kind": "message", "conversation": conversation, "sender": "student"} in events
+    assert {"type": "activity", "kind": "message", "conversation": conversation, "sender": "tutor"} in events
+    assert {"type": "activity", "kind": "flag", "conversation": conversation, "flag": flagged.pk, "status": "open"} in events
+
+    await database_sync_to_async(chat_services.flagged_question_answer)(flagged=flagged, teacher=teacher, answer="Yes, it is.")
+    events = [await feed.receive_json_from(timeout=10) for _ in range(2)]
+    assert {"type": "activity", "kind": "message", "conversation": conversation, "sender": "teacher"} in events
+    assert {"type": "activity", "kind": "flag", "conversation": conversation, "flag": flagged.pk, "status": "answered"} in events
+    # no message text on the feed: the page fetches what it shows with the teacher's permissions
+    assert all("text" not in e for e in events)
+    await comm.disconnect()
+    await feed.disconnect()
