@@ -1,10 +1,10 @@
 """Question answering over the Python course: retrieval variants compared on data/qa/.
 
-    .venv/bin/python benchmarks/qa.py [--cache var/qa-bench-cache.npz] [--no-finetune]
+    .venv/bin/python benchmarks/qa.py [--cache var/qa-bench-cache.npz] [--no-finetune] [--reranker DIR|none]
 
-Prints one JSON object: for each variant (dense, hybrid, dense+rerank, hybrid+rerank, and the
-fine-tuned embedder) hit@1, hit@3, MRR of the cited resources and warm answer latency, on the
-dev and test halves of data/qa/intro-python.jsonl, plus how often off-topic questions get an
+Prints one JSON object: for each variant (dense, hybrid, dense+rerank, hybrid+rerank, then the
+trained cross-encoder on top of it, fp32 and int8, and the fine-tuned embedder) hit@1, hit@3, MRR
+of the cited resources and warm answer latency, on the dev and test halves of data/qa/intro-python.jsonl, plus how often off-topic questions get an
 "unsure" answer. The course text comes from data/demo/intro-python.course.json.gz when present,
 else from the OpenStax book in shared/data. Defaults were tuned on the dev half only.
 """
@@ -35,12 +35,14 @@ from tutor.ml.retrieval.evaluate import (  # noqa: E402
 from tutor.ml.retrieval.finetune import FinetuneConfig, course_pairs, finetune  # noqa: E402
 from tutor.ml.retrieval.index import EmbeddingCache, PassageIndex  # noqa: E402
 from tutor.ml.retrieval.qa import QAEngine  # noqa: E402
-from tutor.ml.retrieval.rerank import SentenceReranker  # noqa: E402
+from tutor.ml.retrieval.cross_encoder import CrossEncoderReranker, CrossEncoderScorer  # noqa: E402
+from tutor.ml.retrieval.rerank import ChainedReranker, SentenceReranker  # noqa: E402
 
 DEMO = ROOT / "data" / "demo" / "intro-python.course.json.gz"
 BOOK = ROOT.parent / "shared" / "data" / "content" / "openstax-intro-python"  # shared/ sits beside the checkout
 QUESTIONS = ROOT / "data" / "qa" / "intro-python.jsonl"
 OFFTOPIC = ROOT / "data" / "qa" / "intro-python-offtopic.jsonl"
+SHIPPED_RERANKER = ROOT / "data" / "models" / "qa-reranker" / "intro-python"
 
 
 def load_documents() -> tuple[str, list[Document]]:
@@ -55,9 +57,11 @@ def load_documents() -> tuple[str, list[Document]]:
         return str(BOOK / "book_plain.jsonl"), documents_from_book_plain(BOOK / "book_plain.jsonl")
 
 
-def engine_for(index: PassageIndex, *, mode: str, rerank: bool, config=DEFAULT_CONFIG) -> QAEngine:
+def engine_for(index: PassageIndex, *, mode: str, rerank: bool, config=DEFAULT_CONFIG, cross_encoder=None) -> QAEngine:
     index.lexical_weight = config.lexical_weight
     reranker = SentenceReranker(config.rerank_weight) if rerank else None
+    if cross_encoder is not None:
+        reranker = ChainedReranker(reranker, CrossEncoderReranker(cross_encoder))
     return QAEngine(index, mode=mode, reranker=reranker, threshold=config.threshold)
 
 
@@ -77,6 +81,10 @@ def main() -> None:
     parser.add_argument("--cache", help="a .npz file keeping passage vectors between runs")
     parser.add_argument("--no-finetune", action="store_true")
     parser.add_argument("--threads", type=int, default=2)
+    parser.add_argument(
+        "--reranker", default=str(SHIPPED_RERANKER),
+        help="a trained cross-encoder re-ranker (default: the shipped one; 'none' to leave it out)",
+    )
     args = parser.parse_args()
     torch.set_num_threads(args.threads)
 
@@ -112,6 +120,11 @@ def main() -> None:
     }
     for name, kwargs in variants.items():
         result["variants"][name] = report(engine_for(index, **kwargs), splits, offtopic)
+    if args.reranker != "none":
+        for int8 in (False, True):
+            scorer = CrossEncoderScorer.load(args.reranker, int8=int8)
+            name = "hybrid+rerank+cross-encoder" + (" int8" if int8 else "")
+            result["variants"][name] = report(engine_for(index, mode="hybrid", rerank=True, cross_encoder=scorer), splits, offtopic)
     best = engine_for(index, mode="hybrid", rerank=True)
     result["confidence_quantiles"] = {
         "in_scope_dev": np.round(np.quantile(confidences(best, splits["dev"]), [0.05, 0.25, 0.5]), 3).tolist(),

@@ -8,7 +8,9 @@ Passage vectors are kept on disk under ``MODEL_DIR/qa/`` by text hash, so a rebu
 process, embeds only passages it has not seen.
 
 A course-specific fine-tuned embedder, saved by ``manage.py build_qa_index --finetune`` when it
-beat the pretrained one, is used when present (``MODEL_DIR/qa/embedder/<course slug>/``).
+beat the pretrained one, is used when present (``MODEL_DIR/qa/embedder/<course slug>/``); so is
+a course's trained re-ranker (``--train-reranker``; ``MODEL_DIR/qa/reranker/<course slug>/``,
+installed from ``data/models/qa-reranker/`` by ``prepare_models``), loaded once per process.
 """
 
 import hashlib
@@ -21,6 +23,7 @@ from django.conf import settings
 from domain import selectors as domain_selectors
 from domain.models import Course
 from tutor.ml.retrieval.chunking import Document
+from tutor.ml.retrieval.cross_encoder import CrossEncoderScorer, is_reranker
 from tutor.ml.retrieval.evaluate import DEFAULT_CONFIG, EngineConfig, build_engine
 from tutor.ml.retrieval.embedder import get_embedder
 from tutor.ml.retrieval.index import EmbeddingCache
@@ -29,6 +32,7 @@ from tutor.ml.retrieval.qa import QAEngine
 _lock = threading.Lock()
 _engines: dict[int, tuple[tuple, str, QAEngine]] = {}  # course id -> (version, fingerprint, engine)
 _vector_cache: EmbeddingCache | None = None
+_scorers: dict[str, CrossEncoderScorer] = {}
 
 
 def qa_dir() -> Path:
@@ -37,6 +41,21 @@ def qa_dir() -> Path:
 
 def embedder_dir(*, course: Course) -> Path:
     return qa_dir() / "embedder" / course.slug
+
+
+def reranker_dir(*, course: Course) -> Path:
+    return qa_dir() / "reranker" / course.slug
+
+
+def course_cross_encoder(*, course: Course) -> CrossEncoderScorer | None:
+    """The course's trained re-ranker (int8 unless ``TUTOR_QA_RERANKER_INT8`` is off), or None."""
+    path = reranker_dir(course=course)
+    if not is_reranker(path):
+        return None
+    key = str(path.resolve())
+    if key not in _scorers:
+        _scorers[key] = CrossEncoderScorer.load(path, int8=getattr(settings, "TUTOR_QA_RERANKER_INT8", True))
+    return _scorers[key]
 
 
 def engine_config() -> EngineConfig:
@@ -95,7 +114,10 @@ def course_qa_engine(*, course: Course) -> QAEngine:
         else:
             cache = vector_cache()
             known = len(cache)
-            engine = build_engine(docs, embedder=course_embedder(course=course), config=engine_config(), cache=cache)
+            engine = build_engine(
+                docs, embedder=course_embedder(course=course), config=engine_config(), cache=cache,
+                cross_encoder=course_cross_encoder(course=course),
+            )
             if len(cache) > known:
                 cache.save(qa_dir() / "vectors.npz")
         _engines[course.pk] = (version, fingerprint, engine)
@@ -107,4 +129,5 @@ def clear_engines() -> None:
     global _vector_cache
     with _lock:
         _engines.clear()
+        _scorers.clear()
         _vector_cache = None

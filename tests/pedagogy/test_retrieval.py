@@ -35,6 +35,41 @@ def test_the_engine_is_kept_per_process_and_rebuilt_when_resources_change(course
     assert "RPL stands for" in " ".join(s for p in edited.index.passages for s in p.sentences)
     assert (qa_model_dir / "qa" / "vectors.npz").exists()  # vectors kept for the next process
 
+    added.delete()
+    assert {p.external_id for p in course_qa_engine(course=course).index.passages} == {"m00024"}
+
+
+def test_a_course_import_that_changes_a_reading_rebuilds_the_engine(course, qa_model_dir):
+    """``course_io`` updates resources in bulk, which skips ``auto_now``: it must stamp them itself."""
+    from domain import course_io
+
+    shell, lists = book_documents(SHELL, "m00024")
+    _resource(course, shell)
+    engine = course_qa_engine(course=course)
+    document = course_io.export_course(course=course)
+    document["resources"][0]["body"] = document["resources"][0]["body"].replace("REPL", "RPL")
+    course_io.import_course(document=document)
+    rebuilt = course_qa_engine(course=course)
+    assert rebuilt is not engine
+    assert "RPL stands for" in " ".join(s for p in rebuilt.index.passages for s in p.sentences)
+
+
+def test_build_qa_index_installs_the_shipped_reranker_and_the_engine_uses_it(qa_model_dir, capsys):
+    from pedagogy.management.commands.build_qa_index import SHIPPED_RERANKERS
+    from tutor.ml.retrieval.cross_encoder import CrossEncoderReranker
+
+    if not (SHIPPED_RERANKERS / "intro-python" / "head.pt").exists():
+        pytest.fail(f"the shipped re-ranker is missing from {SHIPPED_RERANKERS}")
+    course = factories.CourseFactory(slug="intro-python")
+    for doc in book_documents(SHELL, "m00024", "m00028"):
+        _resource(course, doc)
+    call_command("build_qa_index", "--course", "intro-python")
+    assert "with its trained re-ranker" in capsys.readouterr().out
+    assert (qa_model_dir / "qa" / "reranker" / "intro-python" / "head.pt").exists()
+    engine = course_qa_engine(course=course)
+    assert any(isinstance(r, CrossEncoderReranker) for r in engine.reranker.rerankers)
+    assert engine.answer("What does REPL stand for?").cited_ids[0] == SHELL
+
 
 def test_other_courses_do_not_leak_into_the_index(course, qa_model_dir):
     shell, lists = book_documents(SHELL, "m00024")

@@ -15,7 +15,6 @@ item's ``dataset`` name) to restrict verdicts to a source's label set, as evalua
 from __future__ import annotations
 
 import threading
-import warnings
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -24,6 +23,7 @@ import torch
 from ..data.types import GradedAnswer
 from .config import LABELS, ServeConfig
 from .dataset import PairExample, label_mask, make_pairs
+from ..quantize import int8_dynamic
 from .adapters import load_grader
 from .inference import aggregate, forward_pairs
 
@@ -62,17 +62,7 @@ class GraderPredictor:
         if config.int8:
             if config.device != "cpu":
                 raise ValueError("int8 dynamic quantisation runs on CPU only")
-            with warnings.catch_warnings():
-                # torch.ao dynamic quantisation still works in torch 2.13 but warns of its move to torchao.
-                warnings.simplefilter("ignore", DeprecationWarning)
-                warnings.simplefilter("ignore", UserWarning)
-                # Per-channel weight scales: per-tensor int8 cost SciEntsBank 2-3 points of macro-F1,
-                # per-channel stays within half a point of fp32 on every visible split.
-                model = torch.ao.quantization.quantize_dynamic(
-                    model,
-                    {torch.nn.Linear: torch.ao.quantization.per_channel_dynamic_qconfig},
-                    dtype=torch.qint8,
-                )
+            model = int8_dynamic(model)
         self.model = model.eval()
         self.temperature = float(self.model_config.get("temperature", 1.0))
         self.max_length = config.max_length or int(self.model_config.get("max_length", 256))

@@ -17,7 +17,8 @@ from .chunking import Document, chunk_documents
 from .embedder import Embedder, get_embedder
 from .index import EmbeddingCache, PassageIndex
 from .qa import QAEngine
-from .rerank import SentenceReranker
+from .cross_encoder import CrossEncoderReranker, CrossEncoderScorer
+from .rerank import ChainedReranker, SentenceReranker
 
 
 @dataclass(frozen=True)
@@ -30,6 +31,7 @@ class EngineConfig:
     threshold: float = 0.4
     window: int = 4
     overlap: int = 1
+    cross_encoder: bool = True  # re-rank with the course's trained cross-encoder, when it has one
 
 
 DEFAULT_CONFIG = EngineConfig()
@@ -41,13 +43,18 @@ def build_engine(
     embedder: Embedder | None = None,
     config: EngineConfig = DEFAULT_CONFIG,
     cache: EmbeddingCache | None = None,
+    cross_encoder: CrossEncoderScorer | None = None,
 ) -> QAEngine:
+    """``cross_encoder``: a trained re-ranker, applied to the top candidates after the sentence-level one."""
     documents = [d if isinstance(d, Document) else Document(*d) for d in docs]
     passages = chunk_documents(documents, size=config.window, overlap=config.overlap)
     index = PassageIndex(
         passages, embedder or get_embedder(), cache=cache, lexical_weight=config.lexical_weight
     )
-    reranker = SentenceReranker(config.rerank_weight) if config.rerank else None
+    rerankers = [SentenceReranker(config.rerank_weight)] if config.rerank else []
+    if cross_encoder is not None and config.cross_encoder:
+        rerankers.append(CrossEncoderReranker(cross_encoder))
+    reranker = rerankers[0] if len(rerankers) == 1 else ChainedReranker(*rerankers) if rerankers else None
     return QAEngine(index, mode=config.mode, reranker=reranker, threshold=config.threshold)
 
 
