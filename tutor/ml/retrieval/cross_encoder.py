@@ -50,15 +50,16 @@ class RerankerConfig:
     candidates: int = 30  # the index's top candidates the negatives are drawn from
     max_queries: int = 900
     max_length: int = 160  # question + passage tokens in training
-    serve_max_length: int = 128  # and in serving (trained at 160, served at 128: as good on dev, 25 % faster)
+    serve_max_length: int = 96  # and in serving (as good on dev as 128 or 160, and faster)
     rank: int = 16
     alpha: int = 32
     lr: float = 5e-4  # LoRA matrices
     head_lr: float = 2e-3
     seed: int = 0
-    # serving; chosen on the dev half of data/qa/intro-python.jsonl (top 3-5, weight 0.1-0.25 were
-    # within one question of each other; 5 and 0.1 were best, at about 50 ms a question in int8)
-    top_n: int = 5  # candidates re-scored per question
+    # serving; chosen on the dev half of data/qa/intro-python.jsonl (top 3-5, weight 0.1-0.25 and
+    # 96-160 tokens were within one or two questions of each other; the top 4 at weight 0.1 and 96
+    # tokens were best, at 8 ms a candidate in int8 on 2 cores)
+    top_n: int = 4  # candidates re-scored per question
     weight: float = 0.1  # of the cross-encoder's probability, added to the index score
 
 
