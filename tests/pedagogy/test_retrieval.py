@@ -105,3 +105,34 @@ def test_evaluate_qa_refuses_an_unknown_course(tmp_path, qa_model_dir):
     questions.write_text(json.dumps({"q": "x", "gold": ["m1"]}))
     with pytest.raises(CommandError, match="No course"):
         call_command("evaluate_qa", "--course", "nope", "--questions", str(questions), "--json")
+
+
+def test_evaluate_qa_reports_questions_without_gold_as_the_unsure_rate(course, qa_model_dir, tmp_path, capsys):
+    for doc in book_documents(SHELL, "m00024"):
+        _resource(course, doc)
+    questions = tmp_path / "q.jsonl"
+    rows = [
+        {"q": "What does REPL stand for?", "gold": [SHELL]},
+        {"q": "who won the world cup in 2018"},  # the readings do not answer it: the tutor should say so
+        {"q": "how do i bake bread"},
+    ]
+    questions.write_text("\n".join(json.dumps(row) for row in rows))
+    call_command("evaluate_qa", "--course", course.slug, "--questions", str(questions), "--json")
+    result = json.loads(capsys.readouterr().out)
+    assert result["n"] == 1 and result["hit_at_1"] == 1.0
+    assert result["n_without_gold"] == 2 and result["unsure_rate_without_gold"] == 1.0
+
+
+@pytest.mark.parametrize(
+    "line, message",
+    [
+        ("not json", "line 2 is not JSON"),
+        ('{"question": "x"}', "line 2 has no question"),
+        ('{"q": "x", "gold": "m00011"}', 'line 2: "gold" must be a list'),
+    ],
+)
+def test_evaluate_qa_names_the_line_of_a_malformed_question(course, qa_model_dir, tmp_path, line, message):
+    questions = tmp_path / "q.jsonl"
+    questions.write_text(json.dumps({"q": "What does REPL stand for?", "gold": [SHELL]}) + "\n" + line + "\n")
+    with pytest.raises(CommandError, match=message):
+        call_command("evaluate_qa", "--course", course.slug, "--questions", str(questions), "--json")

@@ -12,7 +12,8 @@ from tutor.ml.retrieval.evaluate import evaluate_engine, load_questions
 class Command(BaseCommand):
     help = (
         'Ask the course tutor each question of a JSONL file ({"q": ..., "gold": [external_id, ...]}) and '
-        "report hit@1, hit@3 and MRR of the resources it cites, and its warm answer latency."
+        "report hit@1, hit@3 and MRR of the resources it cites, and its warm answer latency. Questions "
+        'without "gold" are ones the readings do not answer: for them, how often the tutor says it is unsure.'
     )
 
     def add_arguments(self, parser):

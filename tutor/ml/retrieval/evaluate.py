@@ -59,13 +59,25 @@ def build_engine(
 
 
 def load_questions(path: str | Path, *, split: str | None = None) -> list[dict]:
-    """JSONL lines ``{"q": ..., "gold": [external_id, ...]}``; ``split`` keeps lines with that ``split``."""
+    """JSONL lines ``{"q": ..., "gold": [external_id, ...]}``; ``split`` keeps lines with that ``split``.
+
+    ``gold`` may be left out: such a question is one the readings do not answer (the tutor should say it
+    is unsure). Raises ``ValueError`` naming the line of a malformed question."""
     rows = []
-    for line in Path(path).read_text(encoding="utf-8").splitlines():
-        if line.strip():
+    for number, line in enumerate(Path(path).read_text(encoding="utf-8").splitlines(), 1):
+        if not line.strip():
+            continue
+        try:
             row = json.loads(line)
-            if split is None or row.get("split") == split:
-                rows.append(row)
+        except json.JSONDecodeError as exc:
+            raise ValueError(f"line {number} is not JSON: {exc}") from None
+        if not isinstance(row, dict) or not isinstance(row.get("q"), str) or not row["q"].strip():
+            raise ValueError(f'line {number} has no question: expected {{"q": "...", "gold": ["id", ...]}}')
+        gold = row.get("gold")
+        if gold is not None and (not isinstance(gold, list) or not all(isinstance(g, str) for g in gold)):
+            raise ValueError(f'line {number}: "gold" must be a list of resource external ids')
+        if split is None or row.get("split") == split:
+            rows.append(row)
     return rows
 
 
@@ -83,26 +95,37 @@ def rank_metrics(ranked: list[list[str]], gold: list[list[str]]) -> dict:
 
 
 def evaluate_engine(engine: QAEngine, questions: list[dict], *, warmup: int = 3) -> dict:
-    """The figures of ``evaluate_qa``: ranking metrics over the cited resources and warm latency."""
+    """The figures of ``evaluate_qa``: ranking metrics over the cited resources of the questions with
+    ``gold``, how often the questions without it get an "unsure" answer, and warm latency."""
     for row in questions[:warmup]:
         engine.answer(row["q"])
     ranked, gold, latencies = [], [], []
-    unsure = 0
+    unsure = unsure_without_gold = without_gold = 0
     for row in questions:
         start = time.perf_counter()
         answer = engine.answer(row["q"])
         latencies.append((time.perf_counter() - start) * 1000)
+        if row.get("gold") is None:
+            without_gold += 1
+            unsure_without_gold += answer.unsure
+            continue
         ranked.append(answer.cited_ids)
         gold.append(list(row["gold"]))
         unsure += answer.unsure
     metrics = rank_metrics(ranked, gold)
-    return {
-        "n": len(questions),
+    result = {
+        "n": len(gold),
         **{k: round(v, 4) for k, v in metrics.items()},
         "p50_ms": round(float(np.percentile(latencies, 50)), 2) if latencies else 0.0,
         "p95_ms": round(float(np.percentile(latencies, 95)), 2) if latencies else 0.0,
-        "unsure_rate": round(unsure / max(len(questions), 1), 4),
+        "unsure_rate": round(unsure / max(len(gold), 1), 4),
     }
+    if not gold:  # an off-topic set only: no ranking to report
+        result = {k: v for k, v in result.items() if k not in ("hit_at_1", "hit_at_3", "mrr", "unsure_rate")}
+    if without_gold:
+        result["n_without_gold"] = without_gold
+        result["unsure_rate_without_gold"] = round(unsure_without_gold / without_gold, 4)
+    return result
 
 
 def evaluate_documents(docs, questions: list[dict], **kwargs) -> dict:
