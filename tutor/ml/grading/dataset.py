@@ -36,6 +36,8 @@ class PairExample:
     allowed: tuple[bool, ...]  # verdict classes this item's source uses
     score: float  # normalised target in [0, 1], NaN when unknown
     group: int  # index of the GradedAnswer the pair came from
+    teacher_logits: tuple[float, ...] | None = None  # a teacher grader's raw verdict logits (distillation)
+    teacher_score: float = float("nan")
 
 
 def words(text: str) -> set[str]:
@@ -123,6 +125,10 @@ class PairCollator:
         encoded["allowed"] = torch.tensor([p.allowed for p in batch], dtype=torch.bool)
         encoded["scores"] = torch.tensor([p.score for p in batch], dtype=torch.float)
         encoded["groups"] = torch.tensor([p.group for p in batch], dtype=torch.long)
+        if any(p.teacher_logits is not None for p in batch):
+            nan4 = (float("nan"),) * 4
+            encoded["teacher_logits"] = torch.tensor([p.teacher_logits or nan4 for p in batch], dtype=torch.float)
+            encoded["teacher_scores"] = torch.tensor([p.teacher_score for p in batch], dtype=torch.float)
         return encoded
 
 

@@ -27,6 +27,7 @@ from ..metrics import clean, classification_report, pearson, rmse
 from .calibration import NEG, calibration_report, fit_temperature
 from .config import LABELS, TrainConfig
 from .dataset import PairCollator, class_weights, make_pairs, summarise
+from .distil import Distillation, with_teacher_targets
 from .inference import aggregate, forward_pairs
 from .model import build_model, load_model, save_model
 
@@ -55,14 +56,14 @@ def seed_everything(seed: int) -> None:
 
 def optimisation_step(
     model, batch: dict, *, optimizer, scheduler, device: str, weights: torch.Tensor | None, score_weight: float,
-    grad_clip: float,
+    grad_clip: float, distil: Distillation | None = None,
 ) -> float:
     """One forward/backward/update on a collated batch; returns the loss. Shared by full fine-tuning and
     the course adapters (where only the trainable parameters are clipped and updated)."""
     batch = {k: v.to(device) for k, v in batch.items()}
     inputs = {k: batch[k] for k in ("input_ids", "attention_mask", "token_type_ids") if k in batch}
     logits, scores = model(**inputs)
-    loss = loss_fn(logits, scores, batch, weights=weights, score_weight=score_weight)
+    loss = loss_fn(logits, scores, batch, weights=weights, score_weight=score_weight, distil=distil)
     optimizer.zero_grad(set_to_none=True)
     loss.backward()
     if grad_clip:
@@ -72,15 +73,33 @@ def optimisation_step(
     return float(loss.item())
 
 
-def loss_fn(logits, scores, batch, *, weights: torch.Tensor | None, score_weight: float) -> torch.Tensor:
-    """Verdict cross-entropy over each item's own classes + MSE on known normalised scores."""
+def loss_fn(
+    logits, scores, batch, *, weights: torch.Tensor | None, score_weight: float, distil: Distillation | None = None
+) -> torch.Tensor:
+    """Verdict cross-entropy over each item's own classes + MSE on known normalised scores; with a
+    teacher's predictions in the batch (``distil``), mixed with the teacher's soft targets."""
     labels = batch["labels"]
+    alpha = distil.alpha if distil is not None and "teacher_logits" in batch else 0.0
     loss = logits.new_zeros(())
+    masked = logits.masked_fill(~batch["allowed"], NEG)
     has_label = labels >= 0
     if has_label.any():
-        masked = logits.masked_fill(~batch["allowed"], NEG)
-        loss = loss + torch.nn.functional.cross_entropy(masked[has_label], labels[has_label], weight=weights)
+        loss = loss + (1 - alpha) * torch.nn.functional.cross_entropy(masked[has_label], labels[has_label], weight=weights)
     target = batch["scores"]
+    if alpha:
+        taught = ~torch.isnan(batch["teacher_logits"][:, 0])
+        if taught.any():
+            t = distil.temperature
+            teacher = batch["teacher_logits"].masked_fill(~batch["allowed"], NEG)[taught]
+            kd = torch.nn.functional.kl_div(
+                torch.log_softmax(masked[taught] / t, dim=-1), torch.softmax(teacher / t, dim=-1), reduction="batchmean"
+            )
+            loss = loss + alpha * t * t * kd
+        teacher_scores = batch["teacher_scores"]
+        target = torch.where(
+            torch.isnan(target), teacher_scores,
+            torch.where(torch.isnan(teacher_scores), target, (1 - alpha) * target + alpha * teacher_scores),
+        )
     has_score = ~torch.isnan(target)
     if has_score.any() and score_weight:
         loss = loss + score_weight * torch.nn.functional.mse_loss(scores[has_score], target[has_score])
@@ -168,6 +187,11 @@ def train(
     pairs = make_pairs(train_items, references=config.train_references, sep=tokenizer.sep_token)
     if not pairs:
         raise ValueError("no training pairs")
+    distil = None
+    if config.distil_from:
+        pairs = with_teacher_targets(pairs, config.distil_from, device=device, batch_size=config.eval_batch_size,
+                                     max_length=config.max_length, student_sep=tokenizer.sep_token)
+        distil = Distillation(config.distil_alpha, config.distil_temperature)
     collate = PairCollator(tokenizer, config.max_length)
     steps_per_epoch = math.ceil(len(pairs) / config.batch_size)
     total_steps = steps_per_epoch * config.epochs
@@ -233,7 +257,7 @@ def train(
             batch = collate([pairs[i] for i in order[b * config.batch_size : (b + 1) * config.batch_size].tolist()])
             loss_value = optimisation_step(
                 model, batch, optimizer=optimizer, scheduler=scheduler, device=device, weights=weights,
-                score_weight=config.score_loss_weight, grad_clip=config.grad_clip,
+                score_weight=config.score_loss_weight, grad_clip=config.grad_clip, distil=distil,
             )
             state["global_step"] += 1
             state["step_in_epoch"] = b + 1
@@ -286,6 +310,9 @@ def train(
     (out / "metrics.json").write_text(json.dumps(clean(metrics), indent=2))
     summary = {"train": summarise(train_items), "validation": summarise(val_items),
                "pairs": len(pairs), "val_by": config.val_by, "val_fraction": config.val_fraction}
+    if config.distil_from:
+        summary["teacher"] = {"model_dir": config.distil_from, "version": Path(config.distil_from).name,
+                              "alpha": config.distil_alpha, "temperature": config.distil_temperature}
     (out / "training_summary.json").write_text(json.dumps(summary, indent=2))
     if not config.keep_checkpoint and checkpoint_path.exists():
         checkpoint_path.unlink()
