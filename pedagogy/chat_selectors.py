@@ -10,6 +10,7 @@
 from datetime import timedelta
 
 from django.contrib.auth.models import AbstractBaseUser, AnonymousUser
+from django.core.exceptions import PermissionDenied
 from django.db.models import BooleanField, Count, ExpressionWrapper, Q, QuerySet
 from django.utils import timezone
 
@@ -104,3 +105,12 @@ def last_hinted_question_id(*, conversation: Conversation) -> int | None:
         .values_list("question_id", flat=True)
         .first()
     )
+
+
+def course_feed_open(*, user: AbstractBaseUser, course_slug: str) -> Course:
+    """Who may follow a course's chat activity: its teachers (and admins). Raises ``PermissionDenied``
+    or ``Course.DoesNotExist``."""
+    course = Course.objects.get(slug=course_slug)
+    if not domain_selectors.can_manage_course(user=user, course=course):
+        raise PermissionDenied("Only the course's teachers follow its tutoring conversations.")
+    return course

@@ -13,7 +13,6 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
 from django.utils import timezone
 
-from domain import selectors as domain_selectors
 from domain import services as domain_services
 from domain.models import Course, Resource
 
@@ -203,15 +202,6 @@ class ChatSession:
     conversation: Conversation
     role: str  # "student" or "teacher"
     history: list[dict]
-
-
-def course_feed_open(*, user: AbstractBaseUser, course_slug: str) -> Course:
-    """Who may follow a course's chat activity: its teachers (and admins). Raises ``PermissionDenied``
-    or ``Course.DoesNotExist``."""
-    course = Course.objects.get(slug=course_slug)
-    if not domain_selectors.can_manage_course(user=user, course=course):
-        raise PermissionDenied("Only the course's teachers follow its tutoring conversations.")
-    return course
 
 
 def chat_session_open(*, user: AbstractBaseUser, course_slug: str, conversation_id: int | None = None) -> ChatSession:

@@ -15,7 +15,7 @@ from django.conf import settings
 from django.core.exceptions import ObjectDoesNotExist, PermissionDenied, ValidationError
 from django.db import connection
 
-from . import chat_events, chat_services
+from . import chat_events, chat_selectors, chat_services
 
 _model_pool = ThreadPoolExecutor(max_workers=getattr(settings, "TUTOR_CHAT_WORKERS", 8), thread_name_prefix="tutor")
 # SQLite takes one writer at a time: its writes stay on Channels' one database thread. Other
@@ -159,7 +159,9 @@ class CourseActivityConsumer(AsyncJsonWebsocketConsumer):
             await self.close(code=4401)
             return
         try:
-            course = await _db(chat_services.course_feed_open)(user=user, course_slug=self.scope["url_route"]["kwargs"]["slug"])
+            course = await _db(chat_selectors.course_feed_open)(
+                user=user, course_slug=self.scope["url_route"]["kwargs"]["slug"]
+            )
         except (PermissionDenied, ObjectDoesNotExist):
             await self.close(code=4403)
             return
