@@ -14,6 +14,7 @@ installed from ``data/models/qa-reranker/`` by ``prepare_models``), loaded once 
 """
 
 import hashlib
+import logging
 import threading
 from dataclasses import replace
 from pathlib import Path
@@ -32,7 +33,8 @@ from tutor.ml.retrieval.qa import QAEngine
 _lock = threading.Lock()
 _engines: dict[int, tuple[tuple, str, QAEngine]] = {}  # course id -> (version, fingerprint, engine)
 _vector_cache: EmbeddingCache | None = None
-_scorers: dict[str, CrossEncoderScorer] = {}
+_scorers: dict[str, CrossEncoderScorer | None] = {}
+logger = logging.getLogger(__name__)
 
 
 def qa_dir() -> Path:
@@ -48,13 +50,18 @@ def reranker_dir(*, course: Course) -> Path:
 
 
 def course_cross_encoder(*, course: Course) -> CrossEncoderScorer | None:
-    """The course's trained re-ranker (int8 unless ``TUTOR_QA_RERANKER_INT8`` is off), or None."""
+    """The course's trained re-ranker (int8 unless ``TUTOR_QA_RERANKER_INT8`` is off), or None. A re-ranker
+    that cannot be loaded (a damaged file) is logged and left out: the tutor still answers without it."""
     path = reranker_dir(course=course)
     if not is_reranker(path):
         return None
     key = str(path.resolve())
     if key not in _scorers:
-        _scorers[key] = CrossEncoderScorer.load(path, int8=getattr(settings, "TUTOR_QA_RERANKER_INT8", True))
+        try:
+            _scorers[key] = CrossEncoderScorer.load(path, int8=getattr(settings, "TUTOR_QA_RERANKER_INT8", True))
+        except Exception:  # noqa: BLE001 - any damage to the files; answering matters more than re-ranking
+            logger.exception("The re-ranker in %s cannot be loaded; answering without it", path)
+            _scorers[key] = None
     return _scorers[key]
 
 

@@ -1,4 +1,5 @@
 import json
+import shutil
 
 import pytest
 from django.core.management import CommandError, call_command
@@ -136,3 +137,17 @@ def test_evaluate_qa_names_the_line_of_a_malformed_question(course, qa_model_dir
     questions.write_text(json.dumps({"q": "What does REPL stand for?", "gold": [SHELL]}) + "\n" + line + "\n")
     with pytest.raises(CommandError, match=message):
         call_command("evaluate_qa", "--course", course.slug, "--questions", str(questions), "--json")
+
+
+def test_a_damaged_reranker_is_logged_and_the_tutor_answers_without_it(course, qa_model_dir, caplog):
+    from pedagogy.management.commands.build_qa_index import SHIPPED_RERANKERS
+    from pedagogy.retrieval import reranker_dir
+
+    target = reranker_dir(course=course)
+    shutil.copytree(SHIPPED_RERANKERS / "intro-python", target)
+    (target / "adapter_model.safetensors").write_bytes(b"not a safetensors file")
+    for doc in book_documents(SHELL, "m00024"):
+        _resource(course, doc)
+    engine = course_qa_engine(course=course)
+    assert engine.answer("What does REPL stand for?").cited_ids[0] == SHELL
+    assert "cannot be loaded" in caplog.text
