@@ -2,17 +2,25 @@
 
 Reads go through ``registry_selectors`` (admins everything; a teacher the global versions and
 their courses' versions and runs; students nothing); starting a run goes through
-``retraining.start_retraining``, which refuses a course the user does not teach (403).
+``retraining.start_retraining``, which refuses a course the user does not teach (403); promoting a
+version (admins) and rolling a course back (its teachers, admins) through ``retraining`` too.
 """
 
 from drf_spectacular.utils import extend_schema, extend_schema_view
 from rest_framework import mixins, status, viewsets
+from rest_framework.decorators import action
 from rest_framework.response import Response
 
 from domain.apis import ApiViewMixin
 
 from . import registry_selectors, retraining
-from .registry_serializers import GraderVersionSerializer, TrainingRunCreateSerializer, TrainingRunSerializer
+from .registry_serializers import (
+    GraderVersionSerializer,
+    RollbackSerializer,
+    RollbackResultSerializer,
+    TrainingRunCreateSerializer,
+    TrainingRunSerializer,
+)
 
 
 @extend_schema_view(
@@ -26,6 +34,32 @@ class GraderVersionViewSet(ApiViewMixin, viewsets.ReadOnlyModelViewSet):
 
     def get_queryset(self):
         return registry_selectors.grader_version_list(user=self.request.user)
+
+    @extend_schema(
+        summary="Make this version the active grader of its scope (its course, or every other course)",
+        description="Admins only.",
+        request=None,
+        responses={200: GraderVersionSerializer},
+    )
+    @action(detail=True, methods=["post"])
+    def promote(self, request, pk=None):
+        version = retraining.promote_version(version=self.get_object(), user=request.user)
+        return Response(self.get_serializer(version).data)
+
+    @extend_schema(
+        summary="Roll a course back to the grader its current version was trained from",
+        description="The course's teachers and admins. 400 when the course already uses the global grader.",
+        request=RollbackSerializer,
+        responses={200: RollbackResultSerializer},
+    )
+    @action(detail=False, methods=["post"])
+    def rollback(self, request):
+        serializer = RollbackSerializer(data=request.data, context=self.get_serializer_context())
+        serializer.is_valid(raise_exception=True)
+        course = serializer.validated_data["course"]
+        serving = retraining.rollback_course(course=course, user=request.user)
+        data = {"course": course.slug, "serving": serving}
+        return Response(RollbackResultSerializer(data, context=self.get_serializer_context()).data)
 
 
 @extend_schema_view(

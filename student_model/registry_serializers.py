@@ -49,3 +49,12 @@ class VisibleCourseField(serializers.SlugRelatedField):
 
 class TrainingRunCreateSerializer(serializers.Serializer):
     course = VisibleCourseField(help_text="Slug of the course whose grader to retrain (you must teach it).")
+
+
+class RollbackSerializer(serializers.Serializer):
+    course = VisibleCourseField(help_text="Slug of the course to roll back (you must teach it).")
+
+
+class RollbackResultSerializer(serializers.Serializer):
+    course = serializers.CharField(help_text="The course's slug.")
+    serving = GraderVersionSerializer(allow_null=True, help_text="The version now grading the course (null: none).")
