@@ -5,20 +5,23 @@ through ``review_services`` (an answer they see but do not teach is a 403).
 """
 
 from django.core.exceptions import PermissionDenied
-from drf_spectacular.utils import extend_schema, extend_schema_view
+from drf_spectacular.utils import OpenApiParameter, extend_schema, extend_schema_view
 from rest_framework import mixins, status, viewsets
 from rest_framework.decorators import action
+from rest_framework.exceptions import NotFound
 from rest_framework.permissions import BasePermission, IsAuthenticated
 from rest_framework.response import Response
 
 from domain import selectors as domain_selectors
 from domain.apis import ApiViewMixin
 
-from . import review_services, selectors
+from . import answer_groups, review_services, selectors
 from .filters import ReviewQueueFilter
 from .serializers import (
+    AnswerGroupSerializer,
     GradeSerializer,
     GroupGradeSerializer,
+    QuestionQuerySerializer,
     ReleasePolicyCreateSerializer,
     ReleasePolicySerializer,
     ReleasePolicyUpdateSerializer,
@@ -33,7 +36,7 @@ class TeachesACourse(BasePermission):
     message = "The review queue is for teachers."
 
     def has_permission(self, request, view) -> bool:
-        if view.action in ("list", "bulk_grade", "create"):
+        if view.action in ("list", "bulk_grade", "create", "answer_groups"):
             return domain_selectors.course_list_taught(user=request.user).exists()
         return True
 
@@ -81,6 +84,31 @@ class ReviewQueueViewSet(ApiViewMixin, mixins.ListModelMixin, mixins.RetrieveMod
         serializer.is_valid(raise_exception=True)
         grade = review_services.override_grade(actor=request.user, submission=submission, **serializer.validated_data)
         return self._graded(grade)
+
+    @extend_schema(summary="Release the held grade to the student as it stands (no new grade)", request=None,
+                   responses={200: ReviewItemSerializer})
+    @action(detail=True, methods=["post"], url_path="release", url_name="release")
+    def release(self, request, pk=None):
+        submission = review_services.release_submission(actor=request.user, submission=self.get_object())
+        item = selectors.with_current_grade(selectors.submission_list(user=request.user)).get(pk=submission.pk)
+        return Response(ReviewItemSerializer(item, context=self.get_serializer_context()).data)
+
+    @extend_schema(
+        summary="Similar answers to one question, grouped (to grade a group at once with bulk-grade)",
+        parameters=[OpenApiParameter("question", int, required=True, description="The question's id")],
+        responses={200: AnswerGroupSerializer(many=True)},
+    )
+    @action(detail=False, methods=["get"], url_path="answer-groups", url_name="answer-groups")
+    def answer_groups(self, request):
+        query = QuestionQuerySerializer(data=request.query_params)
+        query.is_valid(raise_exception=True)
+        question = domain_selectors.question_list(user=request.user).filter(pk=query.validated_data["question"]).first()
+        if question is None:
+            raise NotFound("No such question.")
+        if not domain_selectors.can_manage_course(user=request.user, course=question.course):
+            raise PermissionDenied("Only the course's teachers may review its grades.")
+        groups = answer_groups.answer_groups(question=question)
+        return Response(AnswerGroupSerializer(groups, many=True).data)
 
     @extend_schema(summary="Give one grade to a group of answers to one question",
                    request=GroupGradeSerializer, responses={201: GradeSerializer(many=True)})

@@ -130,3 +130,23 @@ class ReleasePolicyCreateSerializer(ReleasePolicyUpdateSerializer):
     course = VisibleCourseField()
     auto_release = serializers.BooleanField(default=True)
     confidence_threshold = serializers.FloatField(min_value=0.0, max_value=1.0)
+
+
+class QuestionQuerySerializer(serializers.Serializer):
+    question = serializers.IntegerField(min_value=1, help_text="The question's id.")
+
+
+class AnswerGroupSerializer(serializers.Serializer):
+    """A group of similar answers (``answer_groups.AnswerGroupView``)."""
+
+    number = serializers.IntegerField()
+    size = serializers.IntegerField()
+    representative = serializers.IntegerField(source="representative.pk", help_text="The most typical answer's id.")
+    submissions = serializers.SerializerMethodField(help_text="Answer ids, most typical first.")
+    verdicts = serializers.SerializerMethodField(help_text="The members' current verdicts, most common first.")
+
+    def get_submissions(self, group) -> list[int]:
+        return [s.pk for s in group.submissions]
+
+    def get_verdicts(self, group) -> list[dict]:
+        return [{"verdict": v, "label": label, "count": n} for v, label, n in group.verdicts]

@@ -4,6 +4,7 @@ import pytest
 from django.urls import reverse
 from rest_framework.test import APIClient
 
+from student_model import ml_registry
 from student_model.models import TrainingRun
 from tests import factories
 
@@ -50,3 +51,37 @@ def test_starting_a_run_needs_a_grader_to_start_from(teacher, course):
     assert response.status_code == 400
     assert "No grader is active" in str(response.json())
     assert not TrainingRun.objects.exists()
+
+
+# --- promote and roll back ---------------------------------------------------------------------
+
+def test_only_admins_promote_a_version(grader, teacher, admin_user, settings, tmp_path):
+    settings.MODEL_DIR = tmp_path / "models"
+    serving = ml_registry.register_version(version="global-a", path=grader.path, activate=True)
+    older = ml_registry.register_version(version="global-b", path=grader.path)
+    url = f"/api/v1/grader-versions/{older.pk}/promote/"
+    assert _client(teacher).post(url).status_code == 403
+    assert ml_registry.active_version() == serving
+    response = _client(admin_user).post(url)
+    assert response.status_code == 200 and response.json()["version"] == "global-b"
+    assert response.json()["is_active"] is True and ml_registry.active_version() == older
+
+
+def test_a_teacher_rolls_their_course_back_then_is_told_there_is_nothing_left(
+    grader, course, teacher, student, settings, tmp_path
+):
+    settings.MODEL_DIR = tmp_path / "models"
+    global_grader = ml_registry.register_version(version="global-a", path=grader.path, activate=True)
+    ml_registry.register_version(version="course-v1", path=grader.path, course=course, base=global_grader, activate=True)
+    url = "/api/v1/grader-versions/rollback/"
+    assert _client(student).post(url, {"course": course.slug}, format="json").status_code == 403
+    other = factories.CourseFactory()
+    assert _client(teacher).post(url, {"course": other.slug}, format="json").status_code == 400  # not visible
+
+    response = _client(teacher).post(url, {"course": course.slug}, format="json")
+    assert response.status_code == 200
+    assert response.json()["course"] == course.slug and response.json()["serving"]["version"] == "global-a"
+    assert ml_registry.active_version(course_id=course.pk) == global_grader
+
+    again = _client(teacher).post(url, {"course": course.slug}, format="json")
+    assert again.status_code == 400 and "nothing to roll back" in str(again.json())

@@ -225,3 +225,46 @@ def test_bulk_grade_and_release_policy_through_the_api(world, client_for):
     changed = client_for("teacher").patch(reverse("api-release-policy-detail", kwargs={"pk": created.data["id"]}),
                                           {"auto_release": False}, format="json")
     assert changed.data["auto_release"] is False and changed.data["confidence_threshold"] == 0.8
+
+
+def test_release_through_the_api_shows_the_held_grade_to_the_student_as_it_is(world, client_for):
+    held = _model_graded(world, 0.3)
+    url = reverse("api-review-release", kwargs={"pk": held.pk})
+    assert client_for("student").post(url).status_code in (403, 404)
+    assert client_for("other_teacher").post(url).status_code == 404
+    assert client_for("student").get(GRADES, {"submission": held.pk}).data["results"] == []
+
+    response = client_for("teacher").post(url)
+    assert response.status_code == 200 and response.data["status"] == "graded"
+    assert response.data["grade"]["source"] == "model" and response.data["grade"]["feedback"] == "Model says so."
+    assert [g["feedback"] for g in client_for("student").get(GRADES, {"submission": held.pk}).data["results"]] == [
+        "Model says so."
+    ]
+    again = client_for("teacher").post(url)
+    assert again.status_code == 400 and "waiting for review" in str(again.data)
+
+
+def test_answer_groups_through_the_api_put_similar_answers_together(world, client_for):
+    from student_model import review_services
+
+    answers = ["The water evaporated and left the salt.", "Water evaporates, the salt stays behind.",
+               "I used a magnet to pull the salt out.", "The water evaporated, leaving salt."]
+    made = []
+    for answer in answers:
+        submission = factories.SubmissionFactory(student=world.users["student"], question=world.question, answer=answer)
+        review_services.record_model_grade(submission=submission, score=1.0, verdict="correct", confidence=0.3,
+                                           feedback="", model_version="test-grader")
+        made.append(submission.pk)
+    url = reverse("api-review-answer-groups")
+    response = client_for("teacher").get(url, {"question": world.question.pk})
+    assert response.status_code == 200
+    groups = {frozenset(g["submissions"]) for g in response.data}
+    assert set().union(*groups) >= set(made)
+    magnet = next(g for g in response.data if made[2] in g["submissions"])
+    assert made[0] not in magnet["submissions"]  # evaporation answers are not grouped with the magnet
+    assert any({made[0], made[3]} <= set(g["submissions"]) for g in response.data)
+    assert response.data[0]["verdicts"][0]["verdict"] == "correct"
+
+    assert client_for("teacher").get(url).status_code == 400
+    assert client_for("student").get(url, {"question": world.question.pk}).status_code == 403
+    assert client_for("other_teacher").get(url, {"question": world.question.pk}).status_code == 404
