@@ -181,6 +181,18 @@ def _retrain_course_a(w) -> dict:
     return {"course": w.course.slug}
 
 
+def _course_a_on_its_own_version(w) -> dict:
+    """Course A graded by a version of its own, trained from the active global one; the request body."""
+    from student_model.models import GraderVersion
+    from tests import factories
+
+    base = GraderVersion.objects.filter(is_active=True, course__isnull=True).first() or \
+        factories.GraderVersionFactory(is_active=True)
+    if not GraderVersion.objects.filter(course=w.course, is_active=True).exists():
+        factories.GraderVersionFactory(course=w.course, base=base, is_active=True)
+    return {"course": w.course.slug}
+
+
 def _registry_routes() -> dict[str, Route]:
     from student_model.models import GraderVersion, TrainingRun
 
@@ -194,6 +206,16 @@ def _registry_routes() -> dict[str, Route]:
             TrainingRun, {"list": SEE_ALL, "create": by_role(401, 403, 400, 201, 400, 201)}, create=_retrain_course_a
         ),
         "api-training-run-detail": Route(TrainingRun, {"retrieve": managers_only}, target=_course_a_training_run),
+        # Promoting is for admins: the course's teacher sees the version but may not promote it (403). The
+        # admin passes and gets the service's 400, as this world's versions have no files (test_registry_api
+        # promotes a real one).
+        "api-grader-version-promote": Route(
+            None, {"create": by_role(401, 404, 404, 403, 404, 400)}, target=_course_a_grader_version
+        ),
+        # Rolling back is for the course's teachers and admins; B's people cannot name course A (400).
+        "api-grader-version-rollback": Route(
+            None, {"create": by_role(401, 403, 400, 200, 400, 200)}, create=_course_a_on_its_own_version
+        ),
     }
 
 
@@ -202,6 +224,20 @@ def _release_policy(w):
     from student_model.models import ReleasePolicy
 
     return ReleasePolicy.objects.get_or_create(course=w.course)[0]
+
+
+def _held_answer(w):
+    """An answer of course A whose model grade waits for review (made on first use)."""
+    from student_model import review_services
+    from tests import factories
+
+    held = Submission.objects.filter(question=w.question, status=Submission.Status.NEEDS_REVIEW).first()
+    if held is None:
+        held = factories.SubmissionFactory(student=w.users["student"], question=w.question)
+        review_services.record_model_grade(submission=held, score=1.0, verdict="correct", confidence=0.1,
+                                           feedback="Held.", model_version="test-grader")
+        held.refresh_from_db()
+    return held
 
 
 def _review_routes() -> dict[str, Route]:
@@ -220,6 +256,9 @@ def _review_routes() -> dict[str, Route]:
             Grade, {"create": review_one}, target=lambda w: w.submission,
             create=lambda w: {"score": 0.5, "verdict": "partially_correct", "feedback": "Half of it."},
         ),
+        "api-review-release": Route(None, {"create": by_role(401, 403, 404, 200, 404, 200)}, target=_held_answer),
+        # Without ?question= every reviewer passes the permission check and gets a 400.
+        "api-review-answer-groups": Route(Submission, {"list": by_role(401, 403, 403, 400, 400, 400)}),
         "api-review-bulk-grade": Route(
             Grade, {"create": CREATE_IN_A},
             create=lambda w: {"submissions": [w.submission.pk], "score": 0.0, "verdict": "incorrect"},
