@@ -35,12 +35,11 @@ import torch
 from ..quantize import int8_dynamic
 from .chunking import Document
 from .embedder import mean_pool, pretrained_path
-from .finetune import objective_texts
+from .finetune import is_objectives, objective_texts
 from .index import Hit, PassageIndex
 
 TARGET_MODULES = ["query", "key", "value", "dense"]  # every linear layer of BERT's encoder
 _BOLD = re.compile(r"\*\*([^*\n]{3,60})\*\*")
-_OBJECTIVES = "learning objectives"
 
 
 @dataclass(frozen=True)
@@ -74,7 +73,7 @@ class Example:
 def _content_positions(index: PassageIndex) -> dict[str, list[int]]:
     by_resource: dict[str, list[int]] = {}
     for i, p in enumerate(index.passages):
-        if p.section.lower() != _OBJECTIVES:
+        if not is_objectives(p):
             by_resource.setdefault(p.external_id, []).append(i)
     return by_resource
 

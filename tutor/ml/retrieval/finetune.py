@@ -23,6 +23,11 @@ from .embedder import Embedder
 _OBJECTIVES = "learning objectives"
 
 
+def is_objectives(passage: Passage) -> bool:
+    """The "Learning objectives" list of a reading: queries to train on, never an answer."""
+    return passage.section.lower() == _OBJECTIVES
+
+
 @dataclass(frozen=True)
 class FinetuneConfig:
     epochs: int = 1
@@ -38,7 +43,7 @@ def objective_texts(passages: list[Passage]) -> dict[str, list[str]]:
     """Learning objectives per resource (the items of its "Learning objectives" section)."""
     out: dict[str, list[str]] = {}
     for p in passages:
-        if p.section.lower() == _OBJECTIVES:
+        if is_objectives(p):
             items = [s for s in p.sentences if not s.lower().startswith("by the end of this section")]
             out.setdefault(p.external_id, [])
             out[p.external_id].extend(s for s in items if s not in out[p.external_id])
@@ -49,7 +54,7 @@ def course_pairs(passages: list[Passage], embedder: Embedder, *, vectors: np.nda
     """``(query, passage text)`` pairs from the course's own structure (see the module docstring).
 
     ``vectors``: the passages' embeddings when already computed (an index has them)."""
-    content = [p for p in passages if p.section.lower() != _OBJECTIVES]
+    content = [p for p in passages if not is_objectives(p)]
     by_resource: dict[str, list[int]] = {}
     for i, p in enumerate(content):
         by_resource.setdefault(p.external_id, []).append(i)
@@ -60,7 +65,7 @@ def course_pairs(passages: list[Passage], embedder: Embedder, *, vectors: np.nda
     if queries:
         qv = embedder.encode([o for _, o in queries])
         if vectors is not None:
-            pv = np.asarray(vectors)[[i for i, p in enumerate(passages) if p.section.lower() != _OBJECTIVES]]
+            pv = np.asarray(vectors)[[i for i, p in enumerate(passages) if not is_objectives(p)]]
         else:
             pv = embedder.encode([p.embedding_text for p in content])
         for (rid, objective), v in zip(queries, qv):
