@@ -43,7 +43,7 @@ from tutor.ml.grading.predictor import GraderPredictor, ServeConfig  # noqa: E40
 from tutor.ml.grading.sources import cap_per_dataset, load_training_items  # noqa: E402
 
 KEYS = ("n", "macro_f1", "accuracy", "pearson", "rmse", "qwk")
-DEFAULT_BASE = ROOT / "var" / "models" / "grader" / "grader-minilm-v1"
+DEFAULT_BASE = ROOT / "var" / "models" / "grader" / "grader-minilm-v2"
 DEFAULT_OUTPUT = ROOT / "benchmarks" / "results" / "teacher_loop.json"
 
 

@@ -133,6 +133,9 @@ def shipped_root() -> Path:
     return Path(settings.SHIPPED_MODEL_DIR)
 
 
+SHIPPED_NOTE = "shipped with Tutor (data/models)"
+
+
 def install_shipped_versions() -> list[GraderVersion]:
     """Copy the committed grader versions into ``MODEL_DIR`` (joining split files) and register them."""
     installed = []
@@ -141,20 +144,39 @@ def install_shipped_versions() -> list[GraderVersion]:
         if not (target / "config.json").exists():
             _copy_joining_parts(shipped.path, target)
         found = GraderVersion.objects.filter(version=shipped.version).first()
-        installed.append(found or register_from_disk(version=shipped.version, notes="shipped with Tutor (data/models)"))
+        installed.append(found or register_from_disk(version=shipped.version, notes=SHIPPED_NOTE))
     return installed
+
+
+def activate_shipped_default(*, shipped: list[GraderVersion]) -> GraderVersion | None:
+    """After ``install_shipped_versions``: activate the newest shipped grader when no grader is active,
+    or when the active one is an older shipped grader (an upgrade of Tutor brings a better default).
+    A grader that an admin trained, promoted or rolled back to is never replaced."""
+    active = active_version()
+    if not shipped:
+        return active
+    newest = shipped[-1]
+    if active is None or (active.notes == SHIPPED_NOTE and active.version != newest.version):
+        return activate_version(version=newest.version)
+    return active
 
 
 PART_BYTES = 15 * 1024 * 1024  # each committed file stays well under the 16 MB limits of our tooling
 
 
 def ship_version(*, version: str, destination: Path | None = None) -> Path:
-    """Package a trained version for committing: fp16 weights split into parts, no checkpoint.
+    """Package a trained version for committing: fp16 weights split into parts, no checkpoint. A version
+    directory under ``MODEL_DIR/grader`` that is not registered yet (one unpacked from a GPU run) is
+    registered first.
 
     ``install_shipped_versions`` (run by ``prepare_models``) turns it back into a version directory.
     """
     from safetensors.torch import load_file, save_file
 
+    if not GraderVersion.objects.filter(version=version).exists() and (
+        disk_registry.version_dir(grader_root(), KIND, version) / "config.json"
+    ).exists():
+        register_from_disk(version=version, notes="trained elsewhere (e.g. on a GPU machine), shipped from disk")
     source = Path(get_version(version=version).path)
     target = disk_registry.version_dir(destination or shipped_root(), KIND, version)
     shutil.rmtree(target, ignore_errors=True)

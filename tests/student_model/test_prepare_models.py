@@ -55,3 +55,41 @@ def test_the_shipped_grader_is_installed_and_activated(grader, shipped, settings
 
     call_command("prepare_models", stdout=io.StringIO())  # idempotent
     assert GraderVersion.objects.count() == 1
+
+
+def test_an_upgrade_activates_the_newer_shipped_grader(grader, shipped, settings, monkeypatch):
+    monkeypatch.setattr("student_model.tasks.grade_submission.delay", lambda _id: None)
+    old = ml_registry.register_version(version="grader-older", path=grader.path, activate=True,
+                                       notes=ml_registry.SHIPPED_NOTE)
+
+    call_command("prepare_models", stdout=io.StringIO())
+
+    assert ml_registry.active_version().version == "grader-shipped"
+    old.refresh_from_db()
+    assert not old.is_active
+
+
+def test_a_grader_chosen_by_an_admin_is_never_replaced(grader, shipped, settings, monkeypatch):
+    monkeypatch.setattr("student_model.tasks.grade_submission.delay", lambda _id: None)
+    ml_registry.register_version(version="grader-trained-here", path=grader.path, activate=True,
+                                 notes="trained by train_grader")
+
+    call_command("prepare_models", stdout=io.StringIO())
+
+    assert ml_registry.active_version().version == "grader-trained-here"
+    assert GraderVersion.objects.filter(version="grader-shipped").exists()
+
+
+def test_a_version_unpacked_from_a_gpu_run_is_registered_when_shipped(grader, settings, tmp_path):
+    import shutil
+
+    settings.MODEL_DIR = tmp_path / "models"
+    settings.SHIPPED_MODEL_DIR = tmp_path / "shipped"
+    shutil.copytree(grader.path, settings.MODEL_DIR / "grader" / "grader-from-gpu")
+    out = io.StringIO()
+
+    call_command("ship_grader", "grader-from-gpu", stdout=out)
+
+    assert GraderVersion.objects.get(version="grader-from-gpu").path == str(settings.MODEL_DIR / "grader" / "grader-from-gpu")
+    assert (settings.SHIPPED_MODEL_DIR / "grader" / "grader-from-gpu" / "model.safetensors.part-00").exists()
+    assert not GraderVersion.objects.get(version="grader-from-gpu").is_active

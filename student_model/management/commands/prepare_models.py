@@ -11,7 +11,8 @@ from student_model import ml_registry, services
 
 class Command(BaseCommand):
     help = (
-        "Install the grader versions shipped in data/models and activate the newest if none is active; "
+        "Install the grader versions shipped in data/models and activate the newest if none is active "
+        "(or if the active one is an older shipped version); "
         "with none shipped, fine-tune a quick grader (--quick-steps). Then queue waiting submissions."
     )
 
@@ -22,9 +23,7 @@ class Command(BaseCommand):
     def handle(self, *args, quick_steps: int, **options):
         os.environ.setdefault("HF_HUB_OFFLINE", "1")
         shipped = ml_registry.install_shipped_versions()
-        active = ml_registry.active_version()
-        if active is None and shipped:
-            active = ml_registry.activate_version(version=shipped[-1].version)
+        active = ml_registry.activate_shipped_default(shipped=shipped)
         if active is None:
             self.stderr.write(f"No grader shipped: fine-tuning a quick one ({quick_steps} steps, a few minutes on CPU).")
             call_command(
