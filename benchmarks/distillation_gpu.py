@@ -125,9 +125,9 @@ def run(args) -> dict:
 
     quick = {"max_steps": 2, "max_train_items": 16} if args.quick else {}
     teacher_dir = models / args.teacher_name
-    if not (teacher_dir / "model.safetensors").exists():
+    if any(args.alphas) and not (teacher_dir / "model.safetensors").exists():
         train_and_measure(args.teacher_name, TrainConfig(
-            base_model=str(bases["mpnet"]), epochs=args.teacher_epochs, lr=args.teacher_lr, max_length=256,
+            base_model=str(bases["mpnet"]), datasets=args.datasets, epochs=args.teacher_epochs, lr=args.teacher_lr, max_length=256,
             batch_size=16, patience=2, seed=args.seed, device=device, output_dir=str(teacher_dir), **quick))
     students = []
     for alpha in args.alphas:
@@ -138,7 +138,7 @@ def run(args) -> dict:
             continue
         name = f"grader-minilm-distil-a{alpha:g}-s{args.seed}" if alpha else f"grader-minilm-labels-s{args.seed}"
         config = TrainConfig(
-            base_model=str(bases["minilm"]), epochs=args.student_epochs, lr=args.student_lr, max_length=160,
+            base_model=str(bases["minilm"]), datasets=args.datasets, epochs=args.student_epochs, lr=args.student_lr, max_length=160,
             batch_size=16, patience=2, seed=args.seed, device=device, output_dir=str(models / name),
             distil_from=str(teacher_dir) if alpha else "", distil_alpha=alpha or 0.5,
             distil_temperature=args.temperature, **quick)
@@ -210,6 +210,8 @@ def main() -> None:
     r.add_argument("--student-lr", type=float, default=5e-5)
     r.add_argument("--alphas", type=lambda s: [float(a) for a in s.split(",")], default=[0.5, 0.0, 0.8])
     r.add_argument("--temperature", type=float, default=2.0)
+    r.add_argument("--datasets", type=lambda s: tuple(s.split(",")), default=("semeval", "saf", "mohler"),
+                   help="e.g. semeval,saf: a grader that never saw Mohler, to score all of Mohler unseen")
     r.add_argument("--seed", type=int, default=13)
     r.add_argument("--quick", action="store_true", help="2 steps on 16 answers a data set: a smoke test")
     r.add_argument("--deadline", type=float, default=540, help="seconds; students that would not fit are skipped")
