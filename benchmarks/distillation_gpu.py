@@ -127,8 +127,9 @@ def run(args) -> dict:
     teacher_dir = models / args.teacher_name
     if any(args.alphas) and not (teacher_dir / "model.safetensors").exists():
         train_and_measure(args.teacher_name, TrainConfig(
-            base_model=str(bases["mpnet"]), datasets=args.datasets, epochs=args.teacher_epochs, lr=args.teacher_lr, max_length=256,
-            batch_size=16, patience=2, seed=args.seed, device=device, output_dir=str(teacher_dir), **quick))
+            base_model=str(bases["mpnet"]), datasets=args.datasets, epochs=args.teacher_epochs,
+            lr=args.teacher_lr, max_length=256, batch_size=16, patience=2, seed=args.seed, device=device,
+            output_dir=str(teacher_dir), **quick))
     students = []
     for alpha in args.alphas:
         remaining = args.deadline - (time.monotonic() - started)
@@ -138,8 +139,9 @@ def run(args) -> dict:
             continue
         name = f"grader-minilm-distil-a{alpha:g}-s{args.seed}" if alpha else f"grader-minilm-labels-s{args.seed}"
         config = TrainConfig(
-            base_model=str(bases["minilm"]), datasets=args.datasets, epochs=args.student_epochs, lr=args.student_lr, max_length=160,
-            batch_size=16, patience=2, seed=args.seed, device=device, output_dir=str(models / name),
+            base_model=str(bases["minilm"]), datasets=args.datasets, epochs=args.student_epochs,
+            lr=args.student_lr, max_length=160, batch_size=16, patience=2, seed=args.seed, device=device,
+            output_dir=str(models / name),
             distil_from=str(teacher_dir) if alpha else "", distil_alpha=alpha or 0.5,
             distil_temperature=args.temperature, **quick)
         students.append((name, train_and_measure(name, config)))

@@ -90,6 +90,7 @@ def test_a_version_unpacked_from_a_gpu_run_is_registered_when_shipped(grader, se
 
     call_command("ship_grader", "grader-from-gpu", stdout=out)
 
-    assert GraderVersion.objects.get(version="grader-from-gpu").path == str(settings.MODEL_DIR / "grader" / "grader-from-gpu")
+    registered = GraderVersion.objects.get(version="grader-from-gpu")
+    assert registered.path == str(settings.MODEL_DIR / "grader" / "grader-from-gpu")
     assert (settings.SHIPPED_MODEL_DIR / "grader" / "grader-from-gpu" / "model.safetensors.part-00").exists()
     assert not GraderVersion.objects.get(version="grader-from-gpu").is_active

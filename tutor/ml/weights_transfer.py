@@ -80,7 +80,9 @@ def unpack_pretrained(parts: str | Path, dest: str | Path) -> dict[str, Path]:
     return paths
 
 
-def pack_version(version_dir: str | Path, out: str | Path, *, name: str, part_bytes: int = VERSION_PART_BYTES) -> list[Path]:
+def pack_version(
+    version_dir: str | Path, out: str | Path, *, name: str, part_bytes: int = VERSION_PART_BYTES
+) -> list[Path]:
     """A version directory as ``out/NAME.tar.part-NN`` (weights in fp16; ``checkpoint.pt`` left out)."""
     from safetensors.torch import load_file, save
 
