@@ -13,6 +13,7 @@ from django.db import transaction
 
 from domain.models import Course
 from tutor.ml import registry as disk_registry
+from tutor.ml import weights_transfer
 from tutor.ml.grading import adapters
 
 from .models import GraderVersion
@@ -161,7 +162,6 @@ def activate_shipped_default(*, shipped: list[GraderVersion]) -> GraderVersion |
     return active
 
 
-PART_BYTES = 15 * 1024 * 1024  # each committed file stays well under the 16 MB limits of our tooling
 
 
 def ship_version(*, version: str, destination: Path | None = None) -> Path:
@@ -187,8 +187,8 @@ def ship_version(*, version: str, destination: Path | None = None) -> Path:
         save_file(half, str(packed))
         data = packed.read_bytes()
         packed.unlink()
-        for n, start in enumerate(range(0, len(data), PART_BYTES)):
-            (target / f"{weights.name}.part-{n:02d}").write_bytes(data[start : start + PART_BYTES])
+        for n, chunk in enumerate(weights_transfer.cut(data)):
+            (target / f"{weights.name}.part-{n:02d}").write_bytes(chunk)
     return target
 
 

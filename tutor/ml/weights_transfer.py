@@ -21,10 +21,11 @@ import torch
 PART_PREFIX = "weights.pt.part-"
 SMALL_FILES = ("config.json", "tokenizer.json", "tokenizer_config.json", "vocab.txt", "special_tokens_map.json")
 QUANTISE_MIN = 100_000  # parameters; smaller tensors (LayerNorm, biases) travel in fp16
-VERSION_PART_BYTES = 15 * 1024 * 1024
+PART_BYTES = 15 * 1024 * 1024  # each file stays well under the 16 MB limits of our tooling
 
 
-def _cut(data: bytes, size: int) -> list[bytes]:
+def cut(data: bytes, size: int = PART_BYTES) -> list[bytes]:
+    """``data`` in consecutive chunks of at most ``size`` bytes."""
     return [data[start : start + size] for start in range(0, len(data), size)]
 
 
@@ -48,7 +49,7 @@ def pack_pretrained(models: dict[str, tuple[Path, bool]], out: str | Path, *, pa
     buffer = io.BytesIO()
     torch.save({name: pack_model(Path(path), int8=int8) for name, (path, int8) in models.items()}, buffer)
     written = []
-    for n, chunk in enumerate(_cut(buffer.getvalue(), part_bytes)):
+    for n, chunk in enumerate(cut(buffer.getvalue(), part_bytes)):
         folder = Path(f"{out}{n}")
         folder.mkdir(parents=True, exist_ok=True)
         path = folder / f"{PART_PREFIX}{n:02d}"
@@ -81,7 +82,7 @@ def unpack_pretrained(parts: str | Path, dest: str | Path) -> dict[str, Path]:
 
 
 def pack_version(
-    version_dir: str | Path, out: str | Path, *, name: str, part_bytes: int = VERSION_PART_BYTES
+    version_dir: str | Path, out: str | Path, *, name: str, part_bytes: int = PART_BYTES
 ) -> list[Path]:
     """A version directory as ``out/NAME.tar.part-NN`` (weights in fp16; ``checkpoint.pt`` left out)."""
     from safetensors.torch import load_file, save
@@ -102,7 +103,7 @@ def pack_version(
             tar.addfile(info, io.BytesIO(content))
     out.mkdir(parents=True, exist_ok=True)
     written = []
-    for n, chunk in enumerate(_cut(buffer.getvalue(), part_bytes)):
+    for n, chunk in enumerate(cut(buffer.getvalue(), part_bytes)):
         path = out / f"{name}.tar.part-{n:02d}"
         path.write_bytes(chunk)
         written.append(path)
