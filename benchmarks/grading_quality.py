@@ -1,6 +1,7 @@
 """Quality table of the grader on every visible split, against the TF-IDF overlap baseline.
 
     .venv/bin/python benchmarks/grading_quality.py [--model student=DIR --model teacher=DIR ...] [--int8]
+        [--backend torch|onnx]
         [--mohler-cv-train --cv-epochs 3]
 
 Rows: SciEntsBank and Beetle unseen-answers, SAF (English, German) unseen-answers, and Mohler
@@ -63,6 +64,7 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--model", action="append", default=[], help="NAME=DIR (repeatable)")
     parser.add_argument("--int8", action="store_true")
+    parser.add_argument("--backend", choices=("torch", "onnx"), default="torch", help="PyTorch or ONNX Runtime")
     parser.add_argument("--no-memory", action="store_true", help="skip the +memory columns")
     parser.add_argument("--threads", type=int, default=2)
     parser.add_argument("--folds", type=int, default=5)
@@ -84,10 +86,13 @@ def main() -> None:
 
     baselines = {fmt: TfidfOverlapBaseline().fit(load_training_items([fmt], source)) for fmt in ("semeval", "saf")}
     predictors = {}
+    served_by = "" if args.backend == "torch" else f"{args.backend}-"
     for name, path in models.items():
-        predictors[f"{name}/fp32"] = GraderPredictor(ServeConfig(model_dir=path))
+        predictors[f"{name}/{served_by}fp32"] = GraderPredictor(ServeConfig(model_dir=path, backend=args.backend))
         if args.int8:
-            predictors[f"{name}/int8"] = GraderPredictor(ServeConfig(model_dir=path, int8=True))
+            predictors[f"{name}/{served_by}int8"] = GraderPredictor(
+                ServeConfig(model_dir=path, int8=True, backend=args.backend)
+            )
 
     for split in SPLITS:
         fmt = SPLITS[split][0]

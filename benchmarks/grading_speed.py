@@ -1,7 +1,7 @@
 """Speed of the grader on this machine: answers/s batched and single-answer latency, fp32 vs int8,
-plus training steps/s at batch 16 for the cross-encoder input layout.
+served by PyTorch and by ONNX Runtime, plus training steps/s at batch 16 for the cross-encoder input layout.
 
-    .venv/bin/python benchmarks/grading_speed.py [--model-dir DIR] [--threads 2] [--n 256]
+    .venv/bin/python benchmarks/grading_speed.py [--model-dir DIR] [--threads 2] [--n 256] [--backends torch,onnx]
 
 Uses the newest trained version under MODEL_DIR/grader (TUTOR_MODEL_DIR, default var/models);
 with none, a fresh untrained copy of MiniLM (``"untrained": true`` in the output: speed only,
@@ -40,7 +40,8 @@ def pick_model(model_dir: str | None, tmp: str) -> tuple[Path, bool]:
         return latest.path, False
     model, tokenizer = build_model(TrainConfig().base_model)
     path = Path(tmp) / "untrained"
-    save_model(model, tokenizer, path, config={"max_length": 256, "predict_references": "max_score", "temperature": 1.0})
+    settings = {"max_length": 256, "predict_references": "max_score", "temperature": 1.0}
+    save_model(model, tokenizer, path, config=settings)
     return path, True
 
 
@@ -94,6 +95,8 @@ def main() -> None:
     parser.add_argument("--singles", type=int, default=60, help="answers timed one at a time")
     parser.add_argument("--batch-size", type=int, default=32)
     parser.add_argument("--train-steps", type=int, default=5, help="0 skips the training-speed probe")
+    parser.add_argument("--backends", default="torch,onnx", type=lambda s: s.split(","),
+                        help="serving backends to time: torch, onnx (ONNX Runtime) or both")
     args = parser.parse_args()
     torch.set_num_threads(args.threads)
     items = load_split("sciEntsBank_unseen_answers")[: args.n]
@@ -106,9 +109,15 @@ def main() -> None:
         }
         if untrained:
             result["note"] = "no trained grader version found: timing a fresh untrained MiniLM cross-encoder"
-        for name, int8 in (("fp32", False), ("int8", True)):
-            predictor = GraderPredictor(ServeConfig(model_dir=path, int8=int8, batch_size=args.batch_size))
-            result[name] = measure(predictor, items, args.singles)
+        for backend in args.backends:
+            for precision, int8 in (("fp32", False), ("int8", True)):
+                predictor = GraderPredictor(
+                    ServeConfig(model_dir=path, int8=int8, batch_size=args.batch_size, backend=backend)
+                )
+                # PyTorch's rows keep their old names (fp32, int8) so earlier results still compare.
+                result[precision if backend == "torch" else f"{backend}_{precision}"] = measure(
+                    predictor, items, args.singles
+                )
         if args.train_steps:
             result["training"] = train_speed(load_split("beetle_unseen_answers"), args.train_steps, 16, 256)
     result["load_average_after"] = [round(x, 2) for x in os.getloadavg()]

@@ -27,18 +27,16 @@ import torch  # noqa: E402
 from _grading_data import data_dir  # noqa: E402
 from tutor.ml import registry  # noqa: E402
 from tutor.ml.grading.config import DATASET_LABELS, TrainConfig  # noqa: E402
-from tutor.ml.grading.dataset import split_validation  # noqa: E402
 from tutor.ml.grading.memory import AnswerMemory, MemoryConfig, blend, examples_from_items  # noqa: E402
+from tutor.ml.grading.pipeline import training_items, training_split  # noqa: E402
 from tutor.ml.grading.predictor import GraderPredictor, ServeConfig  # noqa: E402
-from tutor.ml.grading.sources import load_training_items  # noqa: E402
 from tutor.ml.metrics import classification_report, pearson  # noqa: E402
 from tutor.ml.retrieval.embedder import get_embedder  # noqa: E402
 
 
 def validation_items(model_dir: Path) -> list:
     config = TrainConfig.from_dict(json.loads((model_dir / "config.json").read_text())["train_config"])
-    items = [i for i in load_training_items(config.datasets, data_dir()) if i.subset not in config.exclude_subsets]
-    return split_validation(items, by=config.val_by, fraction=config.val_fraction, seed=config.seed)[1]
+    return training_split(config, training_items(config, data_dir=data_dir()))[1]
 
 
 def objective(items, predictions) -> dict:

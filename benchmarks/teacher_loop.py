@@ -36,11 +36,10 @@ from tutor.ml.data.asag import read_jsonl_gz  # noqa: E402
 from tutor.ml.data.types import GradedAnswer  # noqa: E402
 from tutor.ml.grading.adapters import AdapterConfig, train_adapter  # noqa: E402
 from tutor.ml.grading.config import TrainConfig  # noqa: E402
-from tutor.ml.grading.dataset import split_validation  # noqa: E402
 from tutor.ml.grading.evaluate import evaluate_items  # noqa: E402
 from tutor.ml.grading.model import read_config  # noqa: E402
+from tutor.ml.grading.pipeline import training_items, training_split  # noqa: E402
 from tutor.ml.grading.predictor import GraderPredictor, ServeConfig  # noqa: E402
-from tutor.ml.grading.sources import cap_per_dataset, load_training_items  # noqa: E402
 
 KEYS = ("n", "macro_f1", "accuracy", "pearson", "rmse", "qwk")
 DEFAULT_BASE = ROOT / "var" / "models" / "grader" / "grader-minilm-v2"
@@ -53,10 +52,7 @@ def held_out_questions(base: Path, data_dir: Path, dataset: str) -> dict[str, li
     train_config = TrainConfig.from_dict(read_config(base)["train_config"])
     if train_config.val_by != "question":
         raise SystemExit(f"{base.name} held out answers, not questions: no unseen questions to simulate on")
-    items = load_training_items(train_config.datasets, data_dir)
-    items = [i for i in items if i.subset not in train_config.exclude_subsets]
-    items = cap_per_dataset(items, train_config.max_train_items, train_config.seed)
-    _, val = split_validation(items, by="question", fraction=train_config.val_fraction, seed=train_config.seed)
+    _, val = training_split(train_config, training_items(train_config, data_dir=data_dir))
     questions = {(i.subset, i.question_id) for i in val if i.dataset == dataset}
     extra = [r for r in read_jsonl_gz(data_dir / f"{dataset}.jsonl.gz")
              if r.split == "unseen_answers" and (r.subset, r.question_id) in questions]

@@ -31,6 +31,12 @@ logger = logging.getLogger(__name__)
 PENDING = (Submission.Status.RECEIVED, Submission.Status.GRADING)
 
 
+def prepare_serving(*, version_path) -> None:
+    """Load a grader version as the workers serve it, so that its one-off preparation (the ONNX
+    export with ``GRADER_BACKEND=onnx``) happens now rather than on the first answer it grades."""
+    get_predictor(version_path, int8=settings.GRADER_INT8, backend=settings.GRADER_BACKEND)
+
+
 def grade_submission(*, submission_id: int) -> str:
     course_id = Submission.objects.filter(pk=submission_id).values_list("question__course_id", flat=True).get()
     version = ml_registry.active_version(course_id=course_id)
@@ -46,7 +52,7 @@ def grade_submission(*, submission_id: int) -> str:
 
     question = submission.question
     references = list(question.reference_answers.values_list("text", flat=True))
-    prediction = get_predictor(version.path, int8=settings.GRADER_INT8).grade(
+    prediction = get_predictor(version.path, int8=settings.GRADER_INT8, backend=settings.GRADER_BACKEND).grade(
         question=question.prompt, reference_answers=references, answer=submission.answer
     )
     prediction = grading_memory.with_memory(

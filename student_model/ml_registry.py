@@ -180,7 +180,7 @@ def ship_version(*, version: str, destination: Path | None = None) -> Path:
     source = Path(get_version(version=version).path)
     target = disk_registry.version_dir(destination or shipped_root(), KIND, version)
     shutil.rmtree(target, ignore_errors=True)
-    shutil.copytree(source, target, ignore=shutil.ignore_patterns("checkpoint.pt", "*.safetensors"))
+    shutil.copytree(source, target, ignore=shutil.ignore_patterns("checkpoint.pt", "*.safetensors", "*.onnx"))
     for weights in source.glob("*.safetensors"):
         half = {k: (v.half() if v.is_floating_point() else v) for k, v in load_file(str(weights)).items()}
         packed = target / weights.name

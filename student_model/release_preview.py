@@ -78,7 +78,7 @@ def _predict(model_path: str, course: Course, limit: int) -> list[GradedPredicti
         )
         for s in sample
     ]
-    predictor = get_predictor(model_path, int8=settings.GRADER_INT8)
+    predictor = get_predictor(model_path, int8=settings.GRADER_INT8, backend=settings.GRADER_BACKEND)
     predictions = [
         # As grading does: the teacher grades of the question's other answers vote (never the answer's own).
         grading_memory.with_memory(

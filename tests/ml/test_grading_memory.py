@@ -110,3 +110,31 @@ def test_examples_from_items_normalise_scores():
     ]
     [(question, [example])] = examples_from_items(items).items()
     assert question == "Q?" and example.score == 0.5 and example.label == ""
+
+
+def test_training_memory_holds_only_the_questions_the_version_was_not_fitted_on(tmp_path):
+    import json
+
+    from tutor.ml.grading.config import TrainConfig
+    from tutor.ml.grading.memory import question_key, training_memory
+    from tutor.ml.grading.pipeline import training_items, training_split
+
+    from ..paths import REPO
+
+    data_dir = REPO / "data" / "asag"
+    config = TrainConfig(datasets=("mohler",), val_fraction=0.1, seed=13)
+    (tmp_path / "config.json").write_text(json.dumps({"train_config": config.to_dict()}))
+    fit, held_out = training_split(config, training_items(config, data_dir=data_dir))
+    asked = [fit[0], held_out[0]]
+
+    class ConstantEncoder:
+        def encode(self, texts):
+            import numpy as np
+
+            return np.ones((len(texts), 2), dtype=np.float32) / np.sqrt(2)
+
+    memory = training_memory(tmp_path, asked, data_dir=data_dir, encoder=ConstantEncoder())
+    assert not memory.knows(fit[0].question)  # its answers' grades are already in the weights
+    assert memory.knows(held_out[0].question)
+    same_question = [g for g in held_out if question_key(g.question) == question_key(held_out[0].question)]
+    assert len(memory) == len(same_question) > 1

@@ -65,16 +65,19 @@ def test_unpacking_without_parts_says_where_it_looked(tmp_path):
 
 def test_a_trained_version_comes_back_in_fp16_parts_and_grades_as_before(grader, tmp_path):
     (grader.path / "checkpoint.pt").write_bytes(b"not shipped")
+    (grader.path / "test-export.onnx").write_bytes(b"rebuilt where it serves")
     try:
         parts = pack_version(grader.path, tmp_path / "out", name="student", part_bytes=10 * 1024 * 1024)
     finally:
         (grader.path / "checkpoint.pt").unlink()
+        (grader.path / "test-export.onnx").unlink()
     assert [p.name for p in parts[:2]] == ["student.tar.part-00", "student.tar.part-01"]
     assert all(p.stat().st_size <= 10 * 1024 * 1024 for p in parts)
 
     version = unpack_version(tmp_path / "out", tmp_path / "grader-back", name="student")
 
     assert not (version / "checkpoint.pt").exists()
+    assert not (version / "test-export.onnx").exists()
     assert {t.dtype for t in load_file(str(version / "model.safetensors")).values()} <= {torch.float16, torch.int64}
     items = semeval_train_sample(24)
     before = GraderPredictor(ServeConfig(model_dir=grader.path)).predict(items)

@@ -135,3 +135,15 @@ def test_evaluate_grader_memory_of_graded_answers_votes_on_the_same_question(reg
     assert (voted["pearson"], voted["accuracy"]) != (plain["pearson"], plain["accuracy"])
     unrelated = str(SHARED_ASAG / "saf/training/english/2.1_DLL.xml")
     assert _evaluate("--format", "saf", "--data", data, "--memory", unrelated)["memory"]["graded_answers"] == 0
+
+
+@pytest.mark.slow
+@needs_originals
+def test_evaluate_grader_gives_the_same_figures_served_by_onnx_runtime(registered):
+    data = str(SHARED_ASAG / "saf/unseen_answers/english/10.1_TC.xml")
+    by_torch = _evaluate("--format", "saf", "--data", data, "--memory", "none", "--backend", "torch")
+    by_onnx = _evaluate("--format", "saf", "--data", data, "--memory", "none", "--backend", "onnx")
+    assert (by_torch["backend"], by_onnx["backend"]) == ("torch", "onnx")
+    for key in ("n", "macro_f1", "accuracy"):
+        assert by_onnx[key] == by_torch[key]
+    assert by_onnx["pearson"] == pytest.approx(by_torch["pearson"], abs=1e-4)

@@ -35,6 +35,7 @@ def shipped(grader, tmp_path, settings):
 
 def test_the_shipped_grader_is_installed_and_activated(grader, shipped, settings, monkeypatch):
     monkeypatch.setattr("student_model.tasks.grade_submission.delay", lambda _id: None)
+    settings.GRADER_BACKEND = "onnx"
     out = io.StringIO()
     call_command("prepare_models", stdout=out)
 
@@ -45,6 +46,8 @@ def test_the_shipped_grader_is_installed_and_activated(grader, shipped, settings
     assert [p.name for p in parts[:2]] == ["model.safetensors.part-00", "model.safetensors.part-01"]
     assert all(p.stat().st_size <= weights_transfer.PART_BYTES for p in parts)
     assert not (shipped / "checkpoint.pt").exists()
+    assert not list(shipped.glob("*.onnx"))  # an export is rebuilt where the grader serves, never shipped
+    assert (installed / "grader.onnx").exists()  # exported by prepare_models, not by the first answer graded
     question = "How did you separate the salt from the water?"
     references = ["The water was evaporated, leaving the salt."]
     answers = ["The water evaporated.", "I shook the vial."]

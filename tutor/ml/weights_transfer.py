@@ -84,14 +84,14 @@ def unpack_pretrained(parts: str | Path, dest: str | Path) -> dict[str, Path]:
 def pack_version(
     version_dir: str | Path, out: str | Path, *, name: str, part_bytes: int = PART_BYTES
 ) -> list[Path]:
-    """A version directory as ``out/NAME.tar.part-NN`` (weights in fp16; ``checkpoint.pt`` left out)."""
+    """A version directory as ``out/NAME.tar.part-NN`` (weights in fp16; no ``checkpoint.pt``, no ONNX export)."""
     from safetensors.torch import load_file, save
 
     version_dir, out = Path(version_dir), Path(out)
     buffer = io.BytesIO()
     with tarfile.open(fileobj=buffer, mode="w") as tar:
         for path in sorted(version_dir.rglob("*")):
-            if not path.is_file() or path.name == "checkpoint.pt":
+            if not path.is_file() or path.name == "checkpoint.pt" or path.suffix == ".onnx":
                 continue
             if path.suffix == ".safetensors":
                 tensors = load_file(str(path))

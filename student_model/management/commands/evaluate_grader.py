@@ -25,6 +25,10 @@ class Command(BaseCommand):
         parser.add_argument("--model", help="registered version (default: the active one)")
         parser.add_argument("--model-dir", help="an unregistered model directory instead of --model")
         parser.add_argument("--int8", action="store_true", help="int8 dynamic quantisation (CPU)")
+        parser.add_argument(
+            "--backend", choices=("torch", "onnx"), default=settings.GRADER_BACKEND,
+            help="serve with PyTorch or ONNX Runtime (same grades; default: GRADER_BACKEND)",
+        )
         parser.add_argument("--batch-size", type=int, default=32)
         parser.add_argument("--threads", type=int, default=0)
         parser.add_argument(
@@ -52,10 +56,11 @@ class Command(BaseCommand):
         if not items:
             raise CommandError(f"no answers found in {options['data']}")
         predictor = get_predictor(
-            model_dir, int8=options["int8"], batch_size=options["batch_size"], num_threads=options["threads"]
+            model_dir, int8=options["int8"], batch_size=options["batch_size"], num_threads=options["threads"],
+            backend=options["backend"],
         )
         grader, memory_size = self._with_memory(predictor, model_dir, items, options)
-        result = {"model": version, "int8": options["int8"], "data": options["data"],
+        result = {"model": version, "int8": options["int8"], "backend": options["backend"], "data": options["data"],
                   "memory": {"source": options["memory"], "graded_answers": memory_size},
                   **evaluate_items(grader, items, options["format"])}
         if not options["json"]:

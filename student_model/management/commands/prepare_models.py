@@ -6,7 +6,7 @@ import os
 from django.core.management import call_command
 from django.core.management.base import BaseCommand
 
-from student_model import ml_registry, services
+from student_model import grading, ml_registry, services
 
 
 class Command(BaseCommand):
@@ -32,6 +32,7 @@ class Command(BaseCommand):
                 "--notes", "quick fine-tune by prepare_models", stdout=self.stderr,
             )
             active = ml_registry.active_version()
+        grading.prepare_serving(version_path=active.path)
         queued = services.queue_pending_grading()
         validation = {k: v for k, v in active.metrics.get("validation", {}).items() if k != "per_class"}
         self.stdout.write(

@@ -118,3 +118,4 @@ class ServeConfig:
     num_threads: int = 0
     device: str = "cpu"
     predict_references: str | None = None  # None: the model's own setting
+    backend: str = "torch"  # "torch" | "onnx" (ONNX Runtime, exported once per version; see onnx_backend.py)

@@ -10,16 +10,27 @@ from pathlib import Path
 
 import torch
 
+from ..data.types import GradedAnswer
 from .config import TrainConfig
 from .dataset import split_validation
 from .sources import cap_per_dataset, load_training_items
 from .train import CHECKPOINT, TrainResult, train
 
 
-def run_training(config: TrainConfig, *, data_dir: str | Path, progress: bool = True) -> TrainResult:
-    items = [i for i in load_training_items(config.datasets, data_dir) if i.subset not in config.exclude_subsets]
+def training_items(config: TrainConfig, *, data_dir: str | Path) -> list[GradedAnswer]:
+    """Every graded answer of the run's data sets (excluded subsets left out), before any cap."""
+    return [i for i in load_training_items(config.datasets, data_dir) if i.subset not in config.exclude_subsets]
+
+
+def training_split(config: TrainConfig, items: list[GradedAnswer]) -> tuple[list[GradedAnswer], list[GradedAnswer]]:
+    """The (fit, validation) answers of a run over ``training_items``: the same split for the run
+    and for anything that must later tell the answers a version learned from those it never saw."""
     items = cap_per_dataset(items, config.max_train_items, config.seed)
-    train_items, val_items = split_validation(items, by=config.val_by, fraction=config.val_fraction, seed=config.seed)
+    return split_validation(items, by=config.val_by, fraction=config.val_fraction, seed=config.seed)
+
+
+def run_training(config: TrainConfig, *, data_dir: str | Path, progress: bool = True) -> TrainResult:
+    train_items, val_items = training_split(config, training_items(config, data_dir=data_dir))
     return train(config, train_items, val_items, progress=progress)
 
 

@@ -26,6 +26,7 @@ from .dataset import PairExample, label_mask, make_pairs
 from ..quantize import int8_dynamic
 from .adapters import load_grader
 from .inference import aggregate, forward_pairs
+from .onnx_backend import OnnxGrader
 
 
 # Share of the points each verdict allows (the score head places an answer inside its band).
@@ -59,7 +60,16 @@ class GraderPredictor:
         self.model_dir = Path(config.model_dir)
         # A course's LoRA adapter version is merged into its base's weights here, once per process.
         model, self.tokenizer, self.model_config = load_grader(self.model_dir, device=config.device)
-        if config.int8:
+        if config.backend not in ("torch", "onnx"):
+            raise ValueError(f"backend must be 'torch' or 'onnx', not {config.backend!r}")
+        if config.backend == "onnx":
+            if config.device != "cpu":
+                raise ValueError("the ONNX Runtime backend runs on CPU only")
+            model = OnnxGrader.for_model(
+                model, self.tokenizer, cache_dir=self.model_dir, weights=_newest_file(self.model_dir),
+                int8=config.int8, num_threads=config.num_threads,
+            )
+        elif config.int8:
             if config.device != "cpu":
                 raise ValueError("int8 dynamic quantisation runs on CPU only")
             model = int8_dynamic(model)
@@ -107,6 +117,12 @@ class GraderPredictor:
             reference_answers=tuple(reference_answers), answer_id="", answer=answer,
         )
         return self.predict([item], allowed_labels=LABELS)[0]
+
+
+def _newest_file(directory: Path) -> Path | None:
+    """The version's most recently written file (its weights), which an ONNX export must not predate."""
+    files = [f for f in directory.iterdir() if f.is_file() and f.suffix != ".onnx"]
+    return max(files, key=lambda f: f.stat().st_mtime) if files else None
 
 
 _CACHE: dict[tuple, GraderPredictor] = {}

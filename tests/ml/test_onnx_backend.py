@@ -1,0 +1,60 @@
+"""The grader served by ONNX Runtime: the same weights and the same grades as PyTorch, exported once."""
+
+import os
+
+import pytest
+
+from tutor.ml.grading.config import LABELS
+from tutor.ml.grading.onnx_backend import OnnxGrader
+from tutor.ml.grading.predictor import GraderPredictor, ServeConfig
+
+pytestmark = pytest.mark.slow
+
+SEMEVAL = ("correct", "contradictory", "incorrect")
+
+
+def test_onnx_runtime_grades_like_pytorch(grader):
+    items = grader.val_items[:24]
+    torch_grades = GraderPredictor(ServeConfig(model_dir=grader.path)).predict(items, allowed_labels=SEMEVAL)
+    onnx = GraderPredictor(ServeConfig(model_dir=grader.path, backend="onnx"))
+    assert isinstance(onnx.model, OnnxGrader)
+    onnx_grades = onnx.predict(items, allowed_labels=SEMEVAL)
+    for a, b in zip(torch_grades, onnx_grades):
+        assert a.verdict == b.verdict
+        assert a.score == pytest.approx(b.score, abs=1e-4)
+        assert all(a.probabilities[n] == pytest.approx(b.probabilities[n], abs=1e-4) for n in LABELS)
+
+
+def test_the_export_is_reused_until_the_weights_change(grader):
+    GraderPredictor(ServeConfig(model_dir=grader.path, backend="onnx"))
+    export = grader.path / "grader.onnx"
+    first = export.stat().st_mtime_ns
+    GraderPredictor(ServeConfig(model_dir=grader.path, backend="onnx"))
+    assert export.stat().st_mtime_ns == first
+
+    weights = grader.path / "model.safetensors"
+    later = first + 10**9
+    os.utime(weights, ns=(later, later))
+    GraderPredictor(ServeConfig(model_dir=grader.path, backend="onnx"))
+    assert export.stat().st_mtime_ns > first
+    assert not [p for p in grader.path.iterdir() if p.name.startswith("tmp")]  # no half-written export left
+
+
+def test_onnx_runtime_int8_mostly_agrees_with_fp32(grader):
+    items = grader.val_items
+    fp32 = GraderPredictor(ServeConfig(model_dir=grader.path, backend="onnx")).predict(items)
+    int8 = GraderPredictor(ServeConfig(model_dir=grader.path, backend="onnx", int8=True)).predict(items)
+    assert (grader.path / "grader.int8.onnx").stat().st_size < (grader.path / "grader.onnx").stat().st_size / 2
+    assert sum(a.verdict == b.verdict for a, b in zip(fp32, int8)) / len(items) >= 0.8
+
+
+def test_an_onnx_grader_only_serves(grader):
+    model = GraderPredictor(ServeConfig(model_dir=grader.path, backend="onnx")).model
+    assert model.eval() is model and not model.training
+    with pytest.raises(RuntimeError, match="serves only"):
+        model.train()
+
+
+def test_an_unknown_backend_is_refused(grader):
+    with pytest.raises(ValueError, match="backend must be 'torch' or 'onnx'"):
+        GraderPredictor(ServeConfig(model_dir=grader.path, backend="tensorrt"))
