@@ -38,6 +38,7 @@ def test_the_export_is_reused_until_the_weights_change(grader):
     GraderPredictor(ServeConfig(model_dir=grader.path, backend="onnx"))
     assert export.stat().st_mtime_ns > first
     assert not [p for p in grader.path.iterdir() if p.name.startswith("tmp")]  # no half-written export left
+    assert export.stat().st_mode & 0o777 == 0o644  # readable by workers running as another user
 
 
 def test_onnx_runtime_int8_mostly_agrees_with_fp32(grader):

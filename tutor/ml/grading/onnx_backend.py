@@ -52,6 +52,7 @@ def export(model: torch.nn.Module, tokenizer, path: str | Path) -> Path:
                 dynamic_axes={name: {0: "batch", 1: "tokens"} for name in INPUTS} | {n: {0: "batch"} for n in OUTPUTS},
                 opset_version=17, dynamo=False,
             )
+        os.chmod(tmp, 0o644)  # mkstemp's 0600 would hide it from workers running as another user
         os.replace(tmp, path)
     finally:
         if os.path.exists(tmp):
@@ -71,6 +72,7 @@ def quantize(source: str | Path, target: str | Path) -> Path:
     os.close(fd)
     try:
         quantize_dynamic(str(source), tmp, weight_type=QuantType.QInt8, per_channel=True)
+        os.chmod(tmp, 0o644)
         os.replace(tmp, target)
     finally:
         if os.path.exists(tmp):
