@@ -72,3 +72,19 @@ def test_quotes_do_not_double_the_punctuation(encoder):
     answer = "The water evaporated and left salt crystals."
     alignment = feedback.align(reference_answers=[REFERENCE], answer=answer, encoder=encoder)
     assert "crystals”." in feedback.compose(verdict="correct", alignment=alignment, answer=answer)
+
+
+def test_hints_name_an_ideas_specific_words_never_generic_ones_nor_the_same_word_twice():
+    # A real SAF reference answer (the M/M/1/10 queue question), with an empty answer: every idea is missing.
+    ideas = [
+        "Since we have a buffer size of 10, we will always have less than 10 packets waiting in the queue unless "
+        "there are exactly 10 packets in the queue",
+        "Therefore, we first calculate the probability of the system being full",
+        "the blocking probability P_B is obtained by summing the state probabilities",
+    ]
+    alignment = feedback.Alignment(missing=[feedback.Idea(text=i, similarity=0.1, evidence="") for i in ideas])
+    text = feedback.compose(verdict="incorrect", alignment=alignment, answer="No response.")
+    for generic in ("since", "always", "unless", "therefore", "first", "exactly"):
+        assert f" {generic}" not in text.lower()
+    assert "buffer" in text and "probability" in text and "blocking" in text
+    assert text.count("probability") == 1
