@@ -144,6 +144,9 @@ def install_shipped_versions() -> list[GraderVersion]:
         target = disk_registry.version_dir(grader_root(), KIND, shipped.version)
         if not (target / "config.json").exists():
             _copy_joining_parts(shipped.path, target)
+        elif (shipped.path / "config.json").read_bytes() != (target / "config.json").read_bytes():
+            # Same weights, new serving settings (e.g. how several reference answers are combined).
+            shutil.copy2(shipped.path / "config.json", target / "config.json")
         found = GraderVersion.objects.filter(version=shipped.version).first()
         installed.append(found or register_from_disk(version=shipped.version, notes=SHIPPED_NOTE))
     return installed

@@ -1,6 +1,7 @@
 """prepare_models: the shipped grader (split into parts) is installed, registered and activated."""
 
 import io
+import json
 
 import pytest
 from django.core.management import call_command
@@ -59,6 +60,13 @@ def test_the_shipped_grader_is_installed_and_activated(grader, shipped, settings
 
     call_command("prepare_models", stdout=io.StringIO())  # idempotent
     assert GraderVersion.objects.count() == 1
+
+    # An upgrade that changes only a shipped version's serving settings reaches the installed copy.
+    config = json.loads((shipped / "config.json").read_text())
+    config["predict_references"] = "mean"
+    (shipped / "config.json").write_text(json.dumps(config))
+    call_command("prepare_models", stdout=io.StringIO())
+    assert json.loads((installed / "config.json").read_text())["predict_references"] == "mean"
 
 
 def test_an_upgrade_activates_the_newer_shipped_grader(grader, shipped, settings, monkeypatch):
