@@ -67,10 +67,11 @@ def test_the_predictor_serves_the_adapter_merged_as_the_unmerged_peft_model_woul
 
     base, tokenizer, _ = load_model(grader.path)
     unmerged = PeftModel.from_pretrained(base, str(adapter.output_dir)).eval()
-    pairs = make_pairs(teacher_set, references="max_score", sep=tokenizer.sep_token)
+    served_config = json.loads((adapter.output_dir / "config.json").read_text())
+    mode, temperature = served_config["predict_references"], served_config["temperature"]
+    pairs = make_pairs(teacher_set, references=mode, sep=tokenizer.sep_token)
     logits, scores = forward_pairs(unmerged, tokenizer, pairs, batch_size=32, max_length=MAX_LENGTH)
-    temperature = json.loads((adapter.output_dir / "config.json").read_text())["temperature"]
-    expected, _, _ = aggregate(pairs, logits, scores, len(teacher_set), mode="max_score", temperature=temperature)
+    expected, _, _ = aggregate(pairs, logits, scores, len(teacher_set), mode=mode, temperature=temperature)
 
     served = get_predictor(adapter.output_dir).predict(teacher_set)
     got = torch.tensor([[p.probabilities[k] for k in LABELS] for p in served])
