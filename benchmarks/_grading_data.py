@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 
 from tutor.ml.data.asag import read_dataset, read_jsonl_gz
@@ -50,3 +51,15 @@ def data_dir() -> Path:
     if all(_compact(n) for n in ("semeval", "saf", "mohler")):
         return COMPACT
     return ORIGINALS
+
+
+def version_dir(model: str | None) -> Path:
+    """The grader version a benchmark measures: ``--model DIR``, else the newest under MODEL_DIR/grader."""
+    from tutor.ml import registry
+
+    if model:
+        return Path(model)
+    latest = registry.latest_version(os.environ.get("TUTOR_MODEL_DIR", str(ROOT / "var" / "models")), "grader")
+    if latest is None:
+        raise SystemExit("no trained grader version found: pass --model DIR or run `make models`")
+    return latest.path

@@ -24,8 +24,7 @@ os.environ.setdefault("HF_HUB_OFFLINE", "1")
 
 import torch  # noqa: E402
 
-from _grading_data import data_dir  # noqa: E402
-from tutor.ml import registry  # noqa: E402
+from _grading_data import data_dir, version_dir  # noqa: E402
 from tutor.ml.grading.config import DATASET_LABELS, TrainConfig  # noqa: E402
 from tutor.ml.grading.memory import AnswerMemory, MemoryConfig, blend, examples_from_items  # noqa: E402
 from tutor.ml.grading.pipeline import training_items, training_split  # noqa: E402
@@ -59,8 +58,7 @@ def main() -> None:
     parser.add_argument("--threads", type=int, default=2)
     args = parser.parse_args()
     torch.set_num_threads(args.threads)
-    model_dir = Path(args.model) if args.model else registry.latest_version(
-        os.environ.get("TUTOR_MODEL_DIR", str(ROOT / "var" / "models")), "grader").path
+    model_dir = version_dir(args.model)
     items = validation_items(model_dir)
     predictor = GraderPredictor(ServeConfig(model_dir=model_dir))
     predictions = []

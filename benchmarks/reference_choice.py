@@ -21,8 +21,8 @@ os.environ.setdefault("HF_HUB_OFFLINE", "1")
 
 import torch  # noqa: E402
 
+from _grading_data import version_dir  # noqa: E402
 from memory_tuning import validation_items  # noqa: E402
-from tutor.ml import registry  # noqa: E402
 from tutor.ml.grading.config import DATASET_LABELS  # noqa: E402
 from tutor.ml.grading.predictor import GraderPredictor, ServeConfig  # noqa: E402
 from tutor.ml.metrics import classification_report  # noqa: E402
@@ -40,8 +40,7 @@ def main() -> None:
     parser.add_argument("--threads", type=int, default=2)
     args = parser.parse_args()
     torch.set_num_threads(args.threads)
-    model_dir = Path(args.model) if args.model else registry.latest_version(
-        os.environ.get("TUTOR_MODEL_DIR", str(ROOT / "var" / "models")), "grader").path
+    model_dir = version_dir(args.model)
     items = [i for i in validation_items(model_dir) if DATASET_LABELS.get(i.dataset)]
     references = {}
     for item in items:
