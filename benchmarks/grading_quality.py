@@ -7,8 +7,9 @@
 Rows: SciEntsBank and Beetle unseen-answers, SAF (English, German) unseen-answers, and Mohler
 5-fold cross-validation by question. Columns: the baseline (fitted on the matching training
 data) and each model, fp32 and (with --int8) int8. A model trained on Mohler cannot be scored
-on Mohler without leakage, so its Mohler row needs ``--mohler-cv-train`` (fine-tunes one model
-per fold: long, meant for a GPU). Default model: the newest version under MODEL_DIR/grader.
+on Mohler without leakage: its Mohler row gives the score model that a version serves on
+questions it was not fitted on (score_model.py), fitted per fold, and with ``--mohler-cv-train``
+the cross-encoder's own score, fine-tuned per fold (long, meant for a GPU). Default model: the newest version under MODEL_DIR/grader.
 Each model is also scored with its memory of graded answers (``+memory``: the teacher grades of
 the answers it was trained on vote on similar answers to the same question; see
 tutor/ml/grading/memory.py) unless ``--no-memory``. Prints one JSON object.
@@ -26,17 +27,20 @@ sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(ROOT / "benchmarks"))
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
 
+import numpy as np  # noqa: E402
 import torch  # noqa: E402
 from sklearn.model_selection import GroupKFold  # noqa: E402
 
 from _grading_data import SPLITS, data_dir, load_mohler, load_split  # noqa: E402
 from tutor.ml import registry  # noqa: E402
 from tutor.ml.grading.baseline import TfidfOverlapBaseline  # noqa: E402
+from tutor.ml.grading.alignment import Aligner  # noqa: E402
 from tutor.ml.grading.config import TrainConfig  # noqa: E402
-from tutor.ml.grading.dataset import split_validation  # noqa: E402
+from tutor.ml.grading.dataset import score_target, split_validation  # noqa: E402
 from tutor.ml.grading.evaluate import evaluate_items  # noqa: E402
 from tutor.ml.grading.memory import MemoryGrader, training_memory  # noqa: E402
-from tutor.ml.grading.predictor import GraderPredictor, ServeConfig  # noqa: E402
+from tutor.ml.grading.predictor import GraderPredictor, Prediction, ServeConfig  # noqa: E402
+from tutor.ml.grading.score_model import ScoreModel  # noqa: E402
 from tutor.ml.grading.sources import load_training_items  # noqa: E402
 from tutor.ml.metrics import pearson, rmse  # noqa: E402
 
@@ -109,6 +113,17 @@ def main() -> None:
 
     mohler = load_mohler()
     row = {"tfidf_baseline": mohler_cv(mohler, args.folds, lambda tr, te: TfidfOverlapBaseline().fit(tr).predict(te))}
+    from tutor.ml.retrieval.embedder import get_embedder
+
+    aligned = dict(zip(map(id, mohler), Aligner(get_embedder()).features(mohler)))
+
+    def score_model(train, test):
+        # What a grader serves on questions it was not fitted on (score_model.py), fitted on the training folds.
+        model = ScoreModel.fit(np.stack([aligned[id(i)] for i in train]), np.array([score_target(i) for i in train]))
+        scores = model.predict(np.stack([aligned[id(i)] for i in test]))
+        return [Prediction("correct", {}, float(s), 1.0) for s in scores]
+
+    row["score_model_per_fold"] = mohler_cv(mohler, args.folds, score_model)
     if args.mohler_cv_train:
         others = load_training_items(["semeval", "saf"], source)
 
@@ -119,9 +134,9 @@ def main() -> None:
 
                 fit, val = split_validation(others + train, by="question", fraction=0.1, seed=config.seed)
                 run(config, fit, val, progress=False)
-                return GraderPredictor(ServeConfig(model_dir=tmp)).predict(test)
+                return GraderPredictor(ServeConfig(model_dir=tmp, score_model=False)).predict(test)
 
-        row["fine_tuned_per_fold"] = mohler_cv(mohler, args.folds, fine_tune)
+        row["fine_tuned_per_fold"] = mohler_cv(mohler, args.folds, fine_tune)  # the cross-encoder's own score
     else:
         row["note"] = "models trained on Mohler are not scored here (leakage); use --mohler-cv-train"
     table["splits"]["mohler_cv_by_question"] = row

@@ -5,10 +5,13 @@ served by PyTorch and by ONNX Runtime, plus training steps/s at batch 16 for the
 
 Uses the newest trained version under MODEL_DIR/grader (TUTOR_MODEL_DIR, default var/models);
 with none, a fresh untrained copy of MiniLM (``"untrained": true`` in the output: speed only,
-its verdicts mean nothing). Inputs are real SemEval unseen-answers items. Prints one JSON object.
+its verdicts mean nothing). Inputs are real SemEval unseen-answers items, whose questions the shipped
+grader was fitted on; the ``*_new_questions`` rows time the same answers as answers to new questions,
+scored by the version's score model (score_model.py). Prints one JSON object.
 """
 
 import argparse
+import dataclasses
 import json
 import os
 import statistics
@@ -118,6 +121,12 @@ def main() -> None:
                 result[precision if backend == "torch" else f"{backend}_{precision}"] = measure(
                     predictor, items, args.singles
                 )
+                if predictor.score_model is not None and not int8:
+                    # Questions a teacher writes are new to the grader: their score also needs the alignment
+                    # features (score_model.py), two more passes of the base MiniLM encoder per answer.
+                    predictor.score_model = dataclasses.replace(predictor.score_model, fitted_questions=frozenset())
+                    key = f"{precision}_new_questions" if backend == "torch" else f"{backend}_{precision}_new_questions"
+                    result[key] = measure(predictor, items, args.singles)
         if args.train_steps:
             result["training"] = train_speed(load_split("beetle_unseen_answers"), args.train_steps, 16, 256)
     result["load_average_after"] = [round(x, 2) for x in os.getloadavg()]

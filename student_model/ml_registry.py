@@ -135,6 +135,8 @@ def shipped_root() -> Path:
 
 
 SHIPPED_NOTE = "shipped with Tutor (data/models)"
+# Small files of a version that an upgrade of Tutor may change without new weights.
+SERVING_FILES = ("config.json", "score_model.json")
 
 
 def install_shipped_versions() -> list[GraderVersion]:
@@ -144,9 +146,14 @@ def install_shipped_versions() -> list[GraderVersion]:
         target = disk_registry.version_dir(grader_root(), KIND, shipped.version)
         if not (target / "config.json").exists():
             _copy_joining_parts(shipped.path, target)
-        elif (shipped.path / "config.json").read_bytes() != (target / "config.json").read_bytes():
-            # Same weights, new serving settings (e.g. how several reference answers are combined).
-            shutil.copy2(shipped.path / "config.json", target / "config.json")
+        else:
+            # Same weights, new serving settings (e.g. how several reference answers are combined, or
+            # the score model for new questions).
+            for name in SERVING_FILES:
+                source = shipped.path / name
+                if source.exists() and (not (target / name).exists()
+                                        or source.read_bytes() != (target / name).read_bytes()):
+                    shutil.copy2(source, target / name)
         found = GraderVersion.objects.filter(version=shipped.version).first()
         installed.append(found or register_from_disk(version=shipped.version, notes=SHIPPED_NOTE))
     return installed

@@ -52,7 +52,7 @@ def semeval_train_sample(n: int, seed: int = 7) -> list[GradedAnswer]:
     return random.Random(seed).sample(rows, n)
 
 
-_CACHE: dict[str, TrainedGrader] = {}
+_CACHE: dict = {}
 
 
 def trained_grader(tmp_root: Path) -> TrainedGrader:
@@ -71,3 +71,36 @@ def trained_grader(tmp_root: Path) -> TrainedGrader:
     result = train(config, train_items, val_items, progress=False)
     _CACHE["grader"] = TrainedGrader(result.output_dir, train_items, val_items, result.metrics["losses"], result.metrics)
     return _CACHE["grader"]
+
+
+def mohler_sample(n_questions: int, *, skip: int = 0) -> list[GradedAnswer]:
+    """Every real Mohler answer to ``n_questions`` questions (after the first ``skip``), in file order."""
+    from tutor.ml.data.asag import read_dataset, read_jsonl_gz
+
+    compact = PROJECT_DATA / "mohler.jsonl.gz"
+    if compact.exists():
+        rows = read_jsonl_gz(compact)
+    elif (SHARED_ASAG / "mohler-v2.0").is_dir():
+        rows = read_dataset("mohler", SHARED_ASAG / "mohler-v2.0")
+    else:
+        pytest.skip("no Mohler data (data/asag/mohler.jsonl.gz or ../shared/data/asag)")
+    questions = list(dict.fromkeys(r.question_id for r in rows))[skip : skip + n_questions]
+    return [r for r in rows if r.question_id in set(questions)]
+
+
+def fitted_score_model(fitted_questions: frozenset[str] = frozenset()):
+    """A real score model (score_model.py) fitted on the real answers to 12 Mohler questions."""
+    import dataclasses
+
+    import numpy as np
+
+    from tutor.ml.grading.alignment import Aligner
+    from tutor.ml.grading.dataset import score_target
+    from tutor.ml.grading.score_model import ScoreModel
+    from tutor.ml.retrieval.embedder import get_embedder
+
+    if "score_model" not in _CACHE:
+        items = mohler_sample(12)
+        features = Aligner(get_embedder()).features(items)
+        _CACHE["score_model"] = ScoreModel.fit(features, np.array([score_target(i) for i in items]))
+    return dataclasses.replace(_CACHE["score_model"], fitted_questions=fitted_questions)

@@ -13,6 +13,7 @@ from django.db import IntegrityError, transaction
 from student_model import ml_registry
 from student_model.models import GraderVersion
 from tests.ml.grader_fixture import SHARED_ASAG
+from tutor.ml.grading.score_model import ScoreModel
 
 pytestmark = pytest.mark.django_db
 
@@ -102,6 +103,9 @@ def test_train_grader_registers_and_activates_a_version(settings, tmp_path):
     assert version.version == "tiny" and Path(version.path) == tmp_path / "models" / "grader" / "tiny"
     assert version.training_summary["train"]["datasets"].keys() == {"semeval", "mohler"}
     assert version.metrics["train_steps"] == 2
+    score_model = ScoreModel.load(version.path)  # fitted on 24 capped Mohler answers, like the quick run
+    assert score_model.report["fitted_on"] == {"answers": 24, "questions": score_model.report["fitted_on"]["questions"],
+                                               "datasets": ["mohler"]}
     with pytest.raises(CommandError, match="already exists"):
         call_command("train_grader", "--name", "tiny", "--data-dir", str(SHARED_ASAG), stderr=io.StringIO())
 
@@ -147,3 +151,33 @@ def test_evaluate_grader_gives_the_same_figures_served_by_onnx_runtime(registere
     for key in ("n", "macro_f1", "accuracy"):
         assert by_onnx[key] == by_torch[key]
     assert by_onnx["pearson"] == pytest.approx(by_torch["pearson"], abs=1e-4)
+
+
+@pytest.mark.slow
+def test_fit_score_model_writes_it_into_the_version_and_reports_validation(grader, tmp_path):
+    import shutil
+
+    from tests.ml.grader_fixture import PROJECT_DATA, mohler_sample
+    from tutor.ml.data.asag import read_jsonl_gz, write_jsonl_gz
+
+    version_dir = tmp_path / "scored"
+    shutil.copytree(grader.path, version_dir)  # the shared test grader stays without a score model
+    ml_registry.register_version(version="scored", path=version_dir, activate=True)
+    data = tmp_path / "asag"  # small real copies: two SemEval and two SAF questions, 30 Mohler questions
+    for name in ("semeval", "saf"):
+        rows = [r for r in read_jsonl_gz(PROJECT_DATA / f"{name}.jsonl.gz") if r.split == "train"]
+        first = list(dict.fromkeys(r.question_id for r in rows))[:2]
+        write_jsonl_gz([r for r in rows if r.question_id in first], data / f"{name}.jsonl.gz")
+    write_jsonl_gz(mohler_sample(30), data / "mohler.jsonl.gz")
+
+    out = io.StringIO()
+    call_command("fit_score_model", "--data-dir", str(data), stdout=out, stderr=io.StringIO())
+    report = json.loads(out.getvalue())
+    model = ScoreModel.load(version_dir)
+    assert report["version"] == "scored" and model.report == {k: v for k, v in report.items() if k != "version"}
+    validation = report["validation_pearson"]["mohler"]  # questions held out of both fits
+    assert validation["questions"] >= 1 and -1 <= validation["score_model"] <= 1 and "grader" in validation
+    assert report["fitted_on"]["questions"] == 30 - validation["questions"]
+
+    with pytest.raises(CommandError, match="no semeval data under"):
+        call_command("fit_score_model", "--data-dir", str(tmp_path / "empty"), stderr=io.StringIO())

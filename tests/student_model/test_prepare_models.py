@@ -8,9 +8,11 @@ from django.core.management import call_command
 
 from student_model import ml_registry
 from student_model.models import GraderVersion
+from tests.ml.grader_fixture import fitted_score_model
 from tutor.ml import weights_transfer
 from tutor.ml.data.types import GradedAnswer
 from tutor.ml.grading.predictor import get_predictor
+from tutor.ml.grading.score_model import SCORE_MODEL_FILE
 
 pytestmark = [pytest.mark.django_db, pytest.mark.slow]
 
@@ -67,6 +69,10 @@ def test_the_shipped_grader_is_installed_and_activated(grader, shipped, settings
     (shipped / "config.json").write_text(json.dumps(config))
     call_command("prepare_models", stdout=io.StringIO())
     assert json.loads((installed / "config.json").read_text())["predict_references"] == "mean"
+    # ... and so does a score model for new questions added to it.
+    fitted_score_model().save(shipped)
+    call_command("prepare_models", stdout=io.StringIO())
+    assert (installed / SCORE_MODEL_FILE).read_bytes() == (shipped / SCORE_MODEL_FILE).read_bytes()
 
 
 def test_an_upgrade_activates_the_newer_shipped_grader(grader, shipped, settings, monkeypatch):

@@ -45,6 +45,8 @@ class Command(BaseCommand):
                             help="a trained (larger) grader version to distil into this one (see tutor/ml/grading/distil.py)")
         parser.add_argument("--distil-alpha", type=float, help="weight of the teacher's targets (default 0.5)")
         parser.add_argument("--distil-temperature", type=float, help="softmax temperature of the teacher (default 2)")
+        parser.add_argument("--no-score-model", action="store_true",
+                            help="skip fitting the score model for new questions (see fit_score_model)")
 
     def handle(self, *args, **options):
         os.environ.setdefault("HF_HUB_OFFLINE", "1")
@@ -84,6 +86,8 @@ class Command(BaseCommand):
             result = run_training(config, data_dir=options["data_dir"], progress=not options["no_progress"])
         except (FileNotFoundError, ValueError) as error:
             raise CommandError(str(error)) from error
+        if not options["no_score_model"]:
+            self._fit_score_model(output_dir, options["data_dir"])
         grader_version = ml_registry.register_from_disk(
             version=version, activate=options["activate"], notes=options["notes"]
         )
@@ -98,3 +102,16 @@ class Command(BaseCommand):
         }
         summary["validation"] = {k: v for k, v in summary["validation"].items() if k != "per_class"}
         self.stdout.write(json.dumps(summary, indent=2))
+
+    def _fit_score_model(self, output_dir, data_dir):
+        from tutor.ml.grading.alignment import Aligner
+        from tutor.ml.grading.score_model import fit_for_version
+        from tutor.ml.retrieval.embedder import get_embedder
+
+        try:
+            model = fit_for_version(output_dir, data_dir=data_dir, aligner=Aligner(get_embedder()))
+        except (FileNotFoundError, ValueError) as error:
+            self.stderr.write(f"No score model for new questions ({error}); the grader's own score serves them.")
+            return
+        model.save(output_dir)
+        self.stderr.write(f"Score model for new questions: {json.dumps(model.report)}")

@@ -253,5 +253,17 @@ def train_adapter(
     (out / "metrics.json").write_text(json.dumps(metrics, indent=2))
     summary = {"train": summarise(items), "base_version": base.name, "pairs": len(pairs)}
     (out / "training_summary.json").write_text(json.dumps(summary, indent=2))
+    _inherit_score_model(base, out, items)
     report(1.0, f"trained {step} steps in {elapsed:.0f} s")
     return AdapterResult(out, step, metrics, summary, losses)
+
+
+def _inherit_score_model(base: Path, out: Path, items: list[GradedAnswer]) -> None:
+    """The base's score model for new questions (score_model.py), the course's questions now counting as
+    fitted: the adapter has learned their grades, so it keeps its own score on them."""
+    from .score_model import ScoreModel, question_fingerprint
+
+    inherited = ScoreModel.load(base)
+    if inherited is not None:
+        inherited.fitted_questions = inherited.fitted_questions | {question_fingerprint(i.question) for i in items}
+        inherited.save(out)

@@ -121,3 +121,4 @@ class ServeConfig:
     device: str = "cpu"
     predict_references: str | None = None  # None: the model's own setting
     backend: str = "torch"  # "torch" | "onnx" (ONNX Runtime, exported once per version; see onnx_backend.py)
+    score_model: bool = True  # use the version's score_model.json on questions it was not fitted on

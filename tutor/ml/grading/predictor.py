@@ -27,6 +27,7 @@ from ..quantize import int8_dynamic
 from .adapters import load_grader
 from .inference import aggregate, forward_pairs
 from .onnx_backend import OnnxGrader
+from .score_model import SCORE_MODEL_FILE, ScoreModel, rescore
 
 
 # Share of the points each verdict allows (the score head places an answer inside its band).
@@ -78,6 +79,9 @@ class GraderPredictor:
         self.max_length = config.max_length or int(self.model_config.get("max_length", 256))
         self.references = config.predict_references or self.model_config.get("predict_references", "max_score")
         self.version = self.model_dir.name
+        # Scores on questions the version was never fitted on (see score_model.py).
+        self.score_model = ScoreModel.load(self.model_dir) if config.score_model else None
+        self._aligner = None
 
     @torch.no_grad()
     def predict(
@@ -108,7 +112,17 @@ class GraderPredictor:
                     confidence=float(p[best]),
                 )
             )
+        if self.score_model is not None:
+            results = rescore(results, items, score_model=self.score_model, aligner=self.aligner())
         return results
+
+    def aligner(self):
+        if self._aligner is None:
+            from ..retrieval.embedder import get_embedder
+            from .alignment import Aligner
+
+            self._aligner = Aligner(get_embedder())
+        return self._aligner
 
     def grade(self, *, question: str, reference_answers: list[str] | tuple[str, ...], answer: str) -> Prediction:
         """One answer to a question of the product (all four verdicts allowed)."""
@@ -121,7 +135,7 @@ class GraderPredictor:
 
 def _newest_file(directory: Path) -> Path | None:
     """The version's most recently written file (its weights), which an ONNX export must not predate."""
-    files = [f for f in directory.iterdir() if f.is_file() and f.suffix != ".onnx"]
+    files = [f for f in directory.iterdir() if f.is_file() and f.suffix != ".onnx" and f.name != SCORE_MODEL_FILE]
     return max(files, key=lambda f: f.stat().st_mtime) if files else None
 
 
