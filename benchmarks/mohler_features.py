@@ -1,12 +1,15 @@
-"""Mohler without fine-tuning: how far sentence-embedding similarity and lexical overlap go, cross-validated
-by question, beside the TF-IDF baseline and the fine-tuned cross-encoder (grading_quality.json).
+"""Mohler without fine-tuning: how far sentence-embedding similarity, contextual word alignment and lexical
+overlap go, cross-validated by question, beside the TF-IDF baseline and the fine-tuned cross-encoder
+(grading_quality.json).
 
     .venv/bin/python benchmarks/mohler_features.py [--mpnet] [--folds 5] [--threads 2]
 
 Features per answer: the TF-IDF overlap baseline's score (fitted on the training folds), the cosine of the
 answer with the reference answer and with the question under all-MiniLM-L6-v2 (and all-mpnet-base-v2 with
-``--mpnet``; ``make mpnet`` installs it), and the answer's length. A ridge regression (or gradient boosting)
-over them is fitted on the training folds' questions. Prints one JSON object.
+``--mpnet``; ``make mpnet`` installs it), the answer's length, and the alignment features that the product's
+score model uses on new questions (tutor/ml/grading/alignment.py: question-demoted, specificity-weighted
+word alignment with the reference). A ridge regression, gradient boosting, or the score model itself
+(score_model.py: degree-2 ridge) is fitted on the training folds' questions. Prints one JSON object.
 """
 
 import argparse
@@ -30,7 +33,9 @@ from sklearn.pipeline import make_pipeline  # noqa: E402
 from sklearn.preprocessing import StandardScaler  # noqa: E402
 
 from _grading_data import load_mohler  # noqa: E402
+from tutor.ml.grading.alignment import FEATURES, Aligner  # noqa: E402
 from tutor.ml.grading.baseline import TfidfOverlapBaseline  # noqa: E402
+from tutor.ml.grading.score_model import ScoreModel  # noqa: E402
 from tutor.ml.metrics import pearson  # noqa: E402
 from tutor.ml.retrieval.embedder import Embedder, get_embedder  # noqa: E402
 
@@ -40,6 +45,8 @@ FEATURE_SETS = {
     "minilm_cosines+length": ("minilm", "length"),
     "tfidf+minilm_cosines": ("tfidf", "minilm"),
     "tfidf+minilm_cosines+length": ("tfidf", "minilm", "length"),
+    "alignment": ("alignment",),
+    "tfidf+alignment": ("tfidf", "alignment"),
 }
 MPNET_SETS = {
     "mpnet_cosines+length": ("mpnet", "length"),
@@ -59,6 +66,17 @@ def cosines(encoder, items) -> np.ndarray:
     return np.stack([np.array(best), (answers * questions).sum(1)], 1)
 
 
+class ScoreModelRegressor:
+    """The product's score model (score_model.py) behind scikit-learn's fit / predict."""
+
+    def fit(self, x, y):
+        self.model = ScoreModel.fit(x, y)
+        return self
+
+    def predict(self, x):
+        return self.model.predict(x)
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--mpnet", action="store_true", help="add all-mpnet-base-v2 cosines (slow on CPU)")
@@ -71,7 +89,7 @@ def main() -> None:
     points = [i.score for i in items]
     target = np.array([i.score / i.max_score for i in items])
     groups = [i.question_id for i in items]
-    columns = {"minilm": cosines(get_embedder(), items)}
+    columns = {"minilm": cosines(get_embedder(), items), "alignment": Aligner(get_embedder()).features(items)}
     sets = dict(FEATURE_SETS)
     if args.mpnet:
         from tutor.ml.pretrained import mpnet_path
@@ -85,7 +103,9 @@ def main() -> None:
     tfidf = np.zeros(len(items))  # out-of-fold for the test folds; refitted per fold for training below
     result = {"n": len(items), "questions": len(set(groups)), "folds": args.folds,
               "zero_shot_pearson": {f"{name}_answer_reference_cosine": round(pearson(points, list(c[:, 0])), 4)
-                                    for name, c in columns.items() if name != "length"},
+                                    for name, c in columns.items() if name not in ("length", "alignment")}
+              | {f"alignment_{name}": round(pearson(points, list(columns["alignment"][:, k])), 4)
+                 for k, name in enumerate(FEATURES)},
               "cv_pearson": {}}
     fold_tfidf = []
     for train_idx, test_idx in folds:
@@ -100,6 +120,7 @@ def main() -> None:
             ("ridge", lambda: make_pipeline(StandardScaler(), Ridge(alpha=1.0))),
             ("gradient_boosting", lambda: GradientBoostingRegressor(
                 n_estimators=150, max_depth=2, learning_rate=0.05, subsample=0.8, random_state=0)),
+            ("score_model", ScoreModelRegressor),
         ):
             predicted = np.zeros(len(items))
             for (train_idx, test_idx), scores in zip(folds, fold_tfidf):

@@ -59,7 +59,8 @@ def grade_submission(*, submission_id: int) -> str:
         prediction=prediction, question_id=question.pk, question=question.prompt,
         submission_id=submission.pk, answer=submission.answer,
     )
-    alignment = feedback.align(reference_answers=references, answer=submission.answer, encoder=get_embedder())
+    alignment = feedback.align(reference_answers=references, answer=submission.answer, encoder=get_embedder(),
+                               question=question.prompt)
     text = feedback.compose(
         verdict=prediction.verdict, alignment=alignment, answer=submission.answer, question=question.prompt
     )

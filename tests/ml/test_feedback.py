@@ -88,3 +88,13 @@ def test_hints_name_an_ideas_specific_words_never_generic_ones_nor_the_same_word
         assert f" {generic}" not in text.lower()
     assert "buffer" in text and "probability" in text and "blocking" in text
     assert text.count("probability") == 1
+
+
+def test_repeating_the_question_does_not_cover_an_idea(encoder):
+    question = "How did you separate the salt from the water?"  # SciEntsBank EM_45b
+    answer = "I separated the salt from the water."
+    alignment = feedback.align(reference_answers=[REFERENCE], answer=answer, encoder=encoder, question=question)
+    assert alignment.coverage == 0.0
+    assert "evaporated" in feedback.compose(verdict="incorrect", alignment=alignment, answer=answer, question=question)
+    # Without the question, the words it gives ("salt", "water") look like the idea itself.
+    assert feedback.align(reference_answers=[REFERENCE], answer=answer, encoder=encoder).coverage == 1.0

@@ -30,6 +30,7 @@ from .dataset import choose_references
 _WORD = re.compile(r"[a-z0-9_]+")
 # Zipf frequency above which a word carries no weight (7 is about "the").
 _ZIPF_CEILING = 7.0
+_CACHE_LIMIT = 20000  # cached texts (references, questions, ideas) per aligner
 
 FEATURES = (
     "cosine_answer_reference",
@@ -107,10 +108,16 @@ class Aligner:
                 out[k] = ((words, matrix), sentences[row].numpy())
         return out
 
+    def words(self, texts: list[str], *, cache: bool = False) -> list[WordVectors]:
+        """Each text's words with their contextual unit vectors (``cache``: texts that repeat, like references)."""
+        return [encoded[0] for encoded in self._encoded(texts, cache=cache)]
+
     def _encoded(self, texts: list[str], *, cache: bool) -> list[tuple[WordVectors, np.ndarray]]:
         missing = sorted({t for t in texts if t not in self._cache}) if cache else list(dict.fromkeys(texts))
         fresh = dict(zip(missing, self._encode(missing))) if missing else {}
         if cache:
+            if len(self._cache) + len(fresh) > _CACHE_LIMIT:  # a long-lived worker: keep memory bounded
+                self._cache.clear()
             self._cache.update(fresh)
             return [self._cache[t] for t in texts]
         return [fresh[t] for t in texts]
@@ -135,16 +142,20 @@ class Aligner:
                 float(answer_sentence @ ref_sentence),
                 float(answer_sentence @ questions[k][1]),
                 float(demoted_answers[k][1] @ demoted_refs[k][1]),
-                *_align(answer_words, answer_vectors, ref_words, ref_vectors, frozenset()),
-                *_align(answer_words, answer_vectors, ref_words, ref_vectors, demoting[k]),
+                *align_words((answer_words, answer_vectors), (ref_words, ref_vectors)),
+                *align_words((answer_words, answer_vectors), (ref_words, ref_vectors), left_out=demoting[k]),
                 math.log1p(n_answer),
                 math.log1p(n_answer) - math.log1p(n_reference),
             ])
         return np.asarray(rows, dtype=np.float32)
 
 
-def _align(answer_words, answer_vectors, ref_words, ref_vectors, left_out: frozenset[str]) -> tuple[float, float, float]:
-    """Specificity-weighted greedy alignment: (recall of the reference, precision of the answer, F1)."""
+def align_words(
+    answer: WordVectors, reference: WordVectors, *, left_out: frozenset[str] = frozenset()
+) -> tuple[float, float, float]:
+    """Specificity-weighted greedy alignment, ``left_out`` words ignored on both sides: (recall of the
+    reference, precision of the answer, F1); zeros where either side has no weighted word left."""
+    (answer_words, answer_vectors), (ref_words, ref_vectors) = answer, reference
     a = [k for k, w in enumerate(answer_words) if w not in left_out and specificity(w) > 0]
     r = [k for k, w in enumerate(ref_words) if w not in left_out and specificity(w) > 0]
     if not a or not r:
