@@ -64,3 +64,17 @@ def test_demoted_recall_follows_the_teachers_points_on_real_answers(aligner):
     features = aligner.features(items)
     points = [i.score for i in items]
     assert pearson(points, list(features[:, FEATURES.index("recall_demoted")])) > 0.3
+
+
+def test_an_answer_is_encoded_once_for_its_score_and_its_feedback(monkeypatch):
+    aligner = Aligner(get_embedder())
+    encoded = []
+    original = aligner._encode
+    monkeypatch.setattr(aligner, "_encode", lambda texts: encoded.extend(texts) or original(texts))
+    item = _item("The water evaporated and the salt stayed.", question="How did you separate the salt?",
+                 references=("The water was evaporated, leaving the salt.",))
+    aligner.features([item])
+    assert encoded.count(item.answer) == 1
+    aligner.words([item.answer])  # the feedback, right after
+    aligner.features([item])  # the reference and the question are cached for good
+    assert encoded.count(item.answer) == 1 and encoded.count(item.reference_answers[0]) == 1

@@ -81,13 +81,13 @@ def _content_words(text: str) -> list[str]:
 def align(*, reference_answers: list[str], answer: str, encoder: Encoder, question: str = "") -> Alignment:
     """Which ideas of the best-matching reference answer the student's answer covers. ``encoder``: the
     MiniLM ``Embedder`` (its sentence vectors find the evidence, its word vectors measure coverage)."""
-    from .grading.alignment import align_words, question_words
+    from .grading.alignment import aligner_for, align_words, question_words
 
     sentences = [s for s in _SENTENCE.split(answer.strip()) if s] or [answer]
     candidates = sentences + ([answer] if len(sentences) > 1 else [])
     best: Alignment | None = None
     answer_vectors = encoder.encode(candidates)
-    aligner = _aligner(encoder)
+    aligner = aligner_for(encoder)
     answer_words = aligner.words([answer])[0]
     given = question_words(question)
     for reference in reference_answers:
@@ -104,18 +104,6 @@ def align(*, reference_answers: list[str], answer: str, encoder: Encoder, questi
         if best is None or result.coverage > best.coverage:
             best = result
     return best or Alignment()
-
-
-_ALIGNERS: dict[int, object] = {}
-
-
-def _aligner(encoder):
-    """One word aligner per encoder (its cache holds the ideas of references already seen)."""
-    from .grading.alignment import Aligner
-
-    if id(encoder) not in _ALIGNERS:
-        _ALIGNERS[id(encoder)] = Aligner(encoder)
-    return _ALIGNERS[id(encoder)]
 
 
 @functools.lru_cache(maxsize=65536)

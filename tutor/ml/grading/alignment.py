@@ -19,6 +19,8 @@ from __future__ import annotations
 
 import math
 import re
+import threading
+from collections import OrderedDict
 from functools import lru_cache
 
 import numpy as np
@@ -31,6 +33,7 @@ _WORD = re.compile(r"[a-z0-9_]+")
 # Zipf frequency above which a word carries no weight (7 is about "the").
 _ZIPF_CEILING = 7.0
 _CACHE_LIMIT = 20000  # cached texts (references, questions, ideas) per aligner
+_RECENT = 256  # recent answers kept per aligner
 
 FEATURES = (
     "cosine_answer_reference",
@@ -78,6 +81,8 @@ class Aligner:
         self.batch_size = batch_size
         self.max_length = max_length
         self._cache: dict[str, tuple[WordVectors, np.ndarray]] = {}  # references and questions repeat
+        self._recent: OrderedDict[str, tuple[WordVectors, np.ndarray]] = OrderedDict()
+        self._lock = threading.Lock()
 
     @torch.inference_mode()
     def _encode(self, texts: list[str]) -> list[tuple[WordVectors, np.ndarray]]:
@@ -113,25 +118,38 @@ class Aligner:
         return [encoded[0] for encoded in self._encoded(texts, cache=cache)]
 
     def _encoded(self, texts: list[str], *, cache: bool) -> list[tuple[WordVectors, np.ndarray]]:
-        missing = sorted({t for t in texts if t not in self._cache}) if cache else list(dict.fromkeys(texts))
+        """Encodings of texts. ``cache``: kept until the cache is full (references, questions, ideas);
+        otherwise kept among the last ``_RECENT`` answers, so that the grade's score and its feedback
+        encode an answer once."""
+        with self._lock:
+            known = {t: self._cache[t] if t in self._cache else self._recent.get(t) for t in set(texts)}
+        missing = sorted(t for t, found in known.items() if found is None)
         fresh = dict(zip(missing, self._encode(missing))) if missing else {}
-        if cache:
-            if len(self._cache) + len(fresh) > _CACHE_LIMIT:  # a long-lived worker: keep memory bounded
-                self._cache.clear()
-            self._cache.update(fresh)
-            return [self._cache[t] for t in texts]
-        return [fresh[t] for t in texts]
+        with self._lock:
+            if cache:
+                if len(self._cache) + len(fresh) > _CACHE_LIMIT:  # a long-lived worker: keep memory bounded
+                    self._cache.clear()
+                self._cache.update(fresh)
+            else:
+                self._recent.update(fresh)
+                while len(self._recent) > _RECENT:
+                    self._recent.popitem(last=False)
+        known.update(fresh)
+        return [known[t] for t in texts]
 
     def features(self, items: list[GradedAnswer]) -> np.ndarray:
         if not items:
             return np.zeros((0, len(FEATURES)), dtype=np.float32)
         references = [choose_references(item, "best_overlap")[0] for item in items]
         demoting = [question_words(item.question) for item in items]
-        answers = self._encoded([item.answer for item in items], cache=False)
-        demoted_answers = self._encoded([demote(item.answer, w) for item, w in zip(items, demoting)], cache=False)
-        refs = self._encoded(references, cache=True)
-        demoted_refs = self._encoded([demote(r, w) for r, w in zip(references, demoting)], cache=True)
-        questions = self._encoded([item.question or "" for item in items], cache=True)
+        n = len(items)
+        # One pass of the encoder for the answers, one for what repeats (references, questions).
+        answers = self._encoded([item.answer for item in items]
+                                + [demote(item.answer, w) for item, w in zip(items, demoting)], cache=False)
+        answers, demoted_answers = answers[:n], answers[n:]
+        repeated = self._encoded(references + [demote(r, w) for r, w in zip(references, demoting)]
+                                 + [item.question or "" for item in items], cache=True)
+        refs, demoted_refs, questions = repeated[:n], repeated[n : 2 * n], repeated[2 * n :]
         rows = []
         for k, item in enumerate(items):
             (answer_words, answer_vectors), answer_sentence = answers[k]
@@ -167,3 +185,15 @@ def align_words(
     precision = float((similarity.max(0) * answer_weight).sum() / answer_weight.sum())
     f1 = 2 * recall * precision / (recall + precision) if recall + precision > 0 else 0.0
     return recall, precision, f1
+
+
+_ALIGNERS: dict[int, Aligner] = {}
+_ALIGNERS_LOCK = threading.Lock()
+
+
+def aligner_for(embedder) -> Aligner:
+    """The process's aligner for an embedder, shared by the score model and the feedback."""
+    with _ALIGNERS_LOCK:
+        if id(embedder) not in _ALIGNERS:
+            _ALIGNERS[id(embedder)] = Aligner(embedder)
+        return _ALIGNERS[id(embedder)]

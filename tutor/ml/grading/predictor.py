@@ -119,9 +119,9 @@ class GraderPredictor:
     def aligner(self):
         if self._aligner is None:
             from ..retrieval.embedder import get_embedder
-            from .alignment import Aligner
+            from .alignment import aligner_for
 
-            self._aligner = Aligner(get_embedder())
+            self._aligner = aligner_for(get_embedder())
         return self._aligner
 
     def grade(self, *, question: str, reference_answers: list[str] | tuple[str, ...], answer: str) -> Prediction:
