@@ -2,6 +2,7 @@
 
 import os
 
+import numpy as np
 import pytest
 
 from tutor.ml.grading.config import LABELS
@@ -59,3 +60,19 @@ def test_an_onnx_grader_only_serves(grader):
 def test_an_unknown_backend_is_refused(grader):
     with pytest.raises(ValueError, match="backend must be 'torch' or 'onnx'"):
         GraderPredictor(ServeConfig(model_dir=grader.path, backend="tensorrt"))
+
+
+def test_the_alignment_encoder_on_onnx_runtime_gives_the_features_of_pytorch(tmp_path):
+    from tests.ml.grader_fixture import mohler_sample
+    from tutor.ml.grading.alignment import Aligner
+    from tutor.ml.grading.onnx_backend import OnnxEncoder
+    from tutor.ml.retrieval.embedder import get_embedder
+
+    items = mohler_sample(1)[:12]
+    embedder = get_embedder()
+    on_torch = Aligner(embedder)
+    on_onnx = Aligner(embedder)
+    on_onnx.onnx = OnnxEncoder.for_model(embedder.model, embedder.tokenizer, cache_dir=tmp_path)
+    assert (tmp_path / OnnxEncoder.FILE).exists()
+    assert not embedder.model.training  # the export leaves the shared embedder in eval mode
+    assert np.allclose(on_torch.features(items), on_onnx.features(items), atol=1e-4)

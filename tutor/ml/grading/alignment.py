@@ -22,6 +22,7 @@ import re
 import threading
 from collections import OrderedDict
 from functools import lru_cache
+from pathlib import Path
 
 import numpy as np
 import torch
@@ -83,6 +84,7 @@ class Aligner:
         self._cache: dict[str, tuple[WordVectors, np.ndarray]] = {}  # references and questions repeat
         self._recent: OrderedDict[str, tuple[WordVectors, np.ndarray]] = OrderedDict()
         self._lock = threading.Lock()
+        self.onnx = None  # an OnnxEncoder of the embedder's model, where the grader serves on ONNX Runtime
 
     @torch.inference_mode()
     def _encode(self, texts: list[str]) -> list[tuple[WordVectors, np.ndarray]]:
@@ -95,7 +97,7 @@ class Aligner:
             batch = tokenizer([texts[k] for k in idx], padding=True, truncation=True, max_length=self.max_length,
                               return_tensors="pt", return_offsets_mapping=True)
             offsets = batch.pop("offset_mapping")
-            hidden = model(**batch).last_hidden_state
+            hidden = self.onnx(**batch) if self.onnx is not None else model(**batch).last_hidden_state
             mask = batch["attention_mask"].unsqueeze(-1).to(hidden.dtype)
             sentences = torch.nn.functional.normalize((hidden * mask).sum(1) / mask.sum(1).clamp(min=1e-9), dim=-1)
             for row, k in enumerate(idx):
@@ -191,9 +193,16 @@ _ALIGNERS: dict[int, Aligner] = {}
 _ALIGNERS_LOCK = threading.Lock()
 
 
-def aligner_for(embedder) -> Aligner:
-    """The process's aligner for an embedder, shared by the score model and the feedback."""
+def aligner_for(embedder, *, onnx_dir: str | Path | None = None, num_threads: int = 0) -> Aligner:
+    """The process's aligner for an embedder, shared by the score model and the feedback. ``onnx_dir``:
+    run the embedder's encoder on ONNX Runtime from then on, exported there once (``encoder.onnx``)."""
     with _ALIGNERS_LOCK:
         if id(embedder) not in _ALIGNERS:
             _ALIGNERS[id(embedder)] = Aligner(embedder)
-        return _ALIGNERS[id(embedder)]
+        aligner = _ALIGNERS[id(embedder)]
+        if onnx_dir is not None and aligner.onnx is None:
+            from .onnx_backend import OnnxEncoder
+
+            aligner.onnx = OnnxEncoder.for_model(embedder.model, embedder.tokenizer, cache_dir=onnx_dir,
+                                                 num_threads=num_threads)
+        return aligner

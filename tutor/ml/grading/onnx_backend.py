@@ -27,7 +27,7 @@ INPUTS = ("input_ids", "attention_mask", "token_type_ids")
 OUTPUTS = ("logits", "score")
 
 
-def export(model: torch.nn.Module, tokenizer, path: str | Path) -> Path:
+def export(model: torch.nn.Module, tokenizer, path: str | Path, *, outputs: tuple[str, ...] = OUTPUTS) -> Path:
     """Write ``model`` as ONNX with dynamic batch and sequence axes (atomically: a crash leaves no half file)."""
     path = Path(path)
     sample = tokenizer(["question [SEP] reference"], ["answer"], return_tensors="pt")
@@ -35,6 +35,7 @@ def export(model: torch.nn.Module, tokenizer, path: str | Path) -> Path:
     was_training = model.training
     model.eval()
     encoder = getattr(model, "encoder", None)
+    encoder = encoder if hasattr(encoder, "set_attn_implementation") else getattr(model, "model", None)
     attention = getattr(getattr(encoder, "config", None), "_attn_implementation", None)
     if attention not in (None, "eager"):
         # Traced from the plain attention ops, ORT runs the model faster than from PyTorch's fused SDPA
@@ -48,8 +49,8 @@ def export(model: torch.nn.Module, tokenizer, path: str | Path) -> Path:
             # and cannot yet export this model's SDPA attention with dynamic shapes.
             warnings.simplefilter("ignore")
             torch.onnx.export(
-                model, args, tmp, input_names=list(INPUTS), output_names=list(OUTPUTS),
-                dynamic_axes={name: {0: "batch", 1: "tokens"} for name in INPUTS} | {n: {0: "batch"} for n in OUTPUTS},
+                model, args, tmp, input_names=list(INPUTS), output_names=list(outputs),
+                dynamic_axes={name: {0: "batch", 1: "tokens"} for name in INPUTS} | {n: {0: "batch"} for n in outputs},
                 opset_version=17, dynamo=False,
             )
         os.chmod(tmp, 0o644)  # mkstemp's 0600 would hide it from workers running as another user
@@ -96,6 +97,63 @@ def _stale(path: Path, weights: Path | None) -> bool:
     return weights is not None and weights.exists() and weights.stat().st_mtime > path.stat().st_mtime
 
 
+def _session(path: Path, num_threads: int):
+    import onnxruntime as ort
+
+    options = ort.SessionOptions()
+    if num_threads:
+        options.intra_op_num_threads = num_threads
+    options.graph_optimization_level = ort.GraphOptimizationLevel.ORT_ENABLE_ALL
+    # Idle threads sleep instead of spinning: with the grader and the encoder (alignment.py) taking turns
+    # on 2 cores, spinning threads of one session slowed the other (one answer to a new question at p50:
+    # 25 ms without spinning, 35-52 ms with); the grader alone is as fast either way.
+    options.add_session_config_entry("session.intra_op.allow_spinning", "0")
+    return ort.InferenceSession(str(path), options, providers=["CPUExecutionProvider"])
+
+
+def _feed(session, input_ids, attention_mask, token_type_ids) -> dict:
+    if token_type_ids is None:
+        token_type_ids = torch.zeros_like(input_ids)
+    feed = {"input_ids": input_ids, "attention_mask": attention_mask, "token_type_ids": token_type_ids}
+    names = {i.name for i in session.get_inputs()}
+    return {name: np.asarray(value.cpu(), dtype=np.int64) for name, value in feed.items() if name in names}
+
+
+class _LastHiddenState(torch.nn.Module):
+    def __init__(self, model: torch.nn.Module):
+        super().__init__()
+        self.model = model
+
+    def forward(self, input_ids, attention_mask, token_type_ids):
+        return self.model(input_ids=input_ids, attention_mask=attention_mask,
+                          token_type_ids=token_type_ids).last_hidden_state
+
+
+class OnnxEncoder:
+    """A pretrained sentence encoder (the embedder's MiniLM) on ONNX Runtime: token ids in, last hidden
+    states out. Used by the alignment features (alignment.py) beside an ONNX grader, so that one answer
+    is not served by two runtimes whose idle threads get in each other's way."""
+
+    FILE = "encoder.onnx"
+
+    def __init__(self, path: str | Path, *, num_threads: int = 0):
+        self.path = Path(path)
+        self.session = _session(self.path, num_threads)
+
+    @classmethod
+    def for_model(cls, model: torch.nn.Module, tokenizer, *, cache_dir: str | Path, num_threads: int = 0):
+        path = _writable(Path(cache_dir)) / cls.FILE
+        if not path.exists():
+            # The wrapper takes the model's mode, so the export leaves the shared embedder as it found it.
+            export(_LastHiddenState(model).train(model.training), tokenizer, path, outputs=("last_hidden_state",))
+        return cls(path, num_threads=num_threads)
+
+    def __call__(self, input_ids, attention_mask, token_type_ids=None) -> torch.Tensor:
+        (hidden,) = self.session.run(["last_hidden_state"], _feed(self.session, input_ids, attention_mask,
+                                                                  token_type_ids))
+        return torch.from_numpy(hidden)
+
+
 class OnnxGrader:
     """Called like ``CrossEncoderGrader`` (torch tensors in, ``(logits, scores)`` out), so
     ``inference.forward_pairs`` serves either. Inference only."""
@@ -103,15 +161,8 @@ class OnnxGrader:
     training = False
 
     def __init__(self, path: str | Path, *, num_threads: int = 0):
-        import onnxruntime as ort
-
-        options = ort.SessionOptions()
-        if num_threads:
-            options.intra_op_num_threads = num_threads
-        options.graph_optimization_level = ort.GraphOptimizationLevel.ORT_ENABLE_ALL
         self.path = Path(path)
-        self.session = ort.InferenceSession(str(self.path), options, providers=["CPUExecutionProvider"])
-        self._inputs = {i.name for i in self.session.get_inputs()}
+        self.session = _session(self.path, num_threads)
 
     @classmethod
     def for_model(
@@ -140,9 +191,6 @@ class OnnxGrader:
         return self
 
     def __call__(self, input_ids, attention_mask, token_type_ids=None) -> tuple[torch.Tensor, torch.Tensor]:
-        if token_type_ids is None:
-            token_type_ids = torch.zeros_like(input_ids)
-        feed = {"input_ids": input_ids, "attention_mask": attention_mask, "token_type_ids": token_type_ids}
-        feed = {name: np.asarray(value.cpu(), dtype=np.int64) for name, value in feed.items() if name in self._inputs}
-        logits, scores = self.session.run(list(OUTPUTS), feed)
+        logits, scores = self.session.run(list(OUTPUTS), _feed(self.session, input_ids, attention_mask,
+                                                                token_type_ids))
         return torch.from_numpy(logits), torch.from_numpy(scores)

@@ -82,6 +82,8 @@ class GraderPredictor:
         # Scores on questions the version was never fitted on (see score_model.py).
         self.score_model = ScoreModel.load(self.model_dir) if config.score_model else None
         self._aligner = None
+        if self.score_model is not None and config.backend == "onnx":
+            self.aligner()  # exports the encoder now, not on the first answer
 
     @torch.no_grad()
     def predict(
@@ -121,7 +123,8 @@ class GraderPredictor:
             from ..retrieval.embedder import get_embedder
             from .alignment import aligner_for
 
-            self._aligner = aligner_for(get_embedder())
+            onnx_dir = self.model_dir if self.config.backend == "onnx" else None
+            self._aligner = aligner_for(get_embedder(), onnx_dir=onnx_dir, num_threads=self.config.num_threads)
         return self._aligner
 
     def grade(self, *, question: str, reference_answers: list[str] | tuple[str, ...], answer: str) -> Prediction:
