@@ -115,6 +115,11 @@ class Aligner:
                 out[k] = ((words, matrix), sentences[row].numpy())
         return out
 
+    def forget_recent(self) -> None:
+        """Drop the recent answers' encodings (a benchmark timing each answer from scratch)."""
+        with self._lock:
+            self._recent.clear()
+
     def words(self, texts: list[str], *, cache: bool = False) -> list[WordVectors]:
         """Each text's words with their contextual unit vectors (``cache``: texts that repeat, like references)."""
         return [encoded[0] for encoded in self._encoded(texts, cache=cache)]
