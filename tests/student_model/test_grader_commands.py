@@ -179,5 +179,9 @@ def test_fit_score_model_writes_it_into_the_version_and_reports_validation(grade
     assert validation["questions"] >= 1 and -1 <= validation["score_model"] <= 1 and "grader" in validation
     assert report["fitted_on"]["questions"] == 30 - validation["questions"]
 
+    # evaluate_grader serves it: the answers to the validation questions are the ones it scores.
+    evaluated = _evaluate("--format", "mohler", "--data", str(data / "mohler.jsonl.gz"), "--memory", "none")
+    assert evaluated["score_model"] == {"present": True, "answers_scored": validation["answers"]}
+
     with pytest.raises(CommandError, match="no semeval data under"):
         call_command("fit_score_model", "--data-dir", str(tmp_path / "empty"), stderr=io.StringIO())

@@ -60,8 +60,12 @@ class Command(BaseCommand):
             backend=options["backend"],
         )
         grader, memory_size = self._with_memory(predictor, model_dir, items, options)
+        score_model = predictor.score_model
+        new_questions = sum(not score_model.knows(i.question) for i in items) if score_model is not None else 0
         result = {"model": version, "int8": options["int8"], "backend": options["backend"], "data": options["data"],
                   "memory": {"source": options["memory"], "graded_answers": memory_size},
+                  # answers to questions the version was not fitted on, scored by its score model
+                  "score_model": {"present": score_model is not None, "answers_scored": new_questions},
                   **evaluate_items(grader, items, options["format"])}
         if not options["json"]:
             self.stderr.write(f"{result['n']} answers, model {version}")
