@@ -53,6 +53,21 @@ def data_dir() -> Path:
     return ORIGINALS
 
 
+def version_from_args(description: str) -> Path:
+    """``--model DIR`` / ``--threads N`` of the benchmarks that measure one grader version: sets the
+    threads, returns the version's directory."""
+    import argparse
+
+    import torch
+
+    parser = argparse.ArgumentParser(description=description)
+    parser.add_argument("--model", help="version directory (default: the newest under MODEL_DIR/grader)")
+    parser.add_argument("--threads", type=int, default=2)
+    args = parser.parse_args()
+    torch.set_num_threads(args.threads)
+    return version_dir(args.model)
+
+
 def version_dir(model: str | None) -> Path:
     """The grader version a benchmark measures: ``--model DIR``, else the newest under MODEL_DIR/grader."""
     from tutor.ml import registry

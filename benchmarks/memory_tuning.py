@@ -10,7 +10,6 @@ macro-F1 and Mohler Pearson (each source counts once). Prints one JSON object: e
 the best. The unseen-answers test splits play no part.
 """
 
-import argparse
 import itertools
 import json
 import os
@@ -22,20 +21,18 @@ sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(ROOT / "benchmarks"))
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
 
-import torch  # noqa: E402
 
-from _grading_data import data_dir, version_dir  # noqa: E402
-from tutor.ml.grading.config import DATASET_LABELS, TrainConfig  # noqa: E402
+from _grading_data import data_dir, version_from_args  # noqa: E402
+from tutor.ml.grading.config import DATASET_LABELS  # noqa: E402
 from tutor.ml.grading.memory import AnswerMemory, MemoryConfig, blend, examples_from_items  # noqa: E402
-from tutor.ml.grading.pipeline import training_items, training_split  # noqa: E402
+from tutor.ml.grading.pipeline import version_split  # noqa: E402
 from tutor.ml.grading.predictor import GraderPredictor, ServeConfig  # noqa: E402
 from tutor.ml.metrics import classification_report, pearson  # noqa: E402
 from tutor.ml.retrieval.embedder import get_embedder  # noqa: E402
 
 
 def validation_items(model_dir: Path) -> list:
-    config = TrainConfig.from_dict(json.loads((model_dir / "config.json").read_text())["train_config"])
-    return training_split(config, training_items(config, data_dir=data_dir()))[1]
+    return version_split(model_dir, data_dir=data_dir())[1]
 
 
 def objective(items, predictions) -> dict:
@@ -53,12 +50,7 @@ def objective(items, predictions) -> dict:
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--model", help="version directory (default: the newest under MODEL_DIR/grader)")
-    parser.add_argument("--threads", type=int, default=2)
-    args = parser.parse_args()
-    torch.set_num_threads(args.threads)
-    model_dir = version_dir(args.model)
+    model_dir = version_from_args(__doc__.splitlines()[0])
     items = validation_items(model_dir)
     predictor = GraderPredictor(ServeConfig(model_dir=model_dir))
     predictions = []

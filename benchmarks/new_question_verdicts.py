@@ -11,7 +11,6 @@ the version was never fitted on: its SAF English and SemEval validation question
 (left out of training). Prints one JSON object with macro-F1 for each.
 """
 
-import argparse
 import json
 import os
 import sys
@@ -23,12 +22,11 @@ sys.path.insert(0, str(ROOT / "benchmarks"))
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
 
 import numpy as np  # noqa: E402
-import torch  # noqa: E402
 from sklearn.metrics import f1_score  # noqa: E402
 
-from _grading_data import data_dir, load_split, version_dir  # noqa: E402
-from tutor.ml.grading.config import DATASET_LABELS, ServeConfig, TrainConfig  # noqa: E402
-from tutor.ml.grading.pipeline import training_items, training_split  # noqa: E402
+from _grading_data import data_dir, load_split, version_from_args  # noqa: E402
+from tutor.ml.grading.config import DATASET_LABELS, ServeConfig  # noqa: E402
+from tutor.ml.grading.pipeline import version_split  # noqa: E402
 from tutor.ml.grading.predictor import GraderPredictor  # noqa: E402
 from tutor.ml.grading.sources import load_training_items  # noqa: E402
 
@@ -46,14 +44,8 @@ def fit_thresholds(scores: np.ndarray, truth: np.ndarray) -> tuple[float, float]
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--model", help="version directory (default: the newest under MODEL_DIR/grader)")
-    parser.add_argument("--threads", type=int, default=2)
-    args = parser.parse_args()
-    torch.set_num_threads(args.threads)
-    model_dir = version_dir(args.model)
-    config = TrainConfig.from_dict(json.loads((model_dir / "config.json").read_text())["train_config"])
-    fitted, validation = training_split(config, training_items(config, data_dir=data_dir()))
+    model_dir = version_from_args(__doc__.splitlines()[0])
+    fitted, validation = version_split(model_dir, data_dir=data_dir())
     predictor = GraderPredictor(ServeConfig(model_dir=model_dir, backend="onnx"))
 
     fitted_saf = [i for i in fitted if i.dataset == "saf"]

@@ -8,7 +8,6 @@ built), macro-F1 on the validation questions of each data set with verdicts, ove
 version's validation questions were never fitted; the test splits play no part. Prints one JSON object.
 """
 
-import argparse
 import json
 import os
 import sys
@@ -19,9 +18,8 @@ sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(ROOT / "benchmarks"))
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
 
-import torch  # noqa: E402
 
-from _grading_data import version_dir  # noqa: E402
+from _grading_data import version_from_args  # noqa: E402
 from memory_tuning import validation_items  # noqa: E402
 from tutor.ml.grading.config import DATASET_LABELS  # noqa: E402
 from tutor.ml.grading.predictor import GraderPredictor, ServeConfig  # noqa: E402
@@ -35,12 +33,7 @@ def macro_f1(truth: list[str], predicted: list[str]) -> float:
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--model", help="version directory (default: the newest under MODEL_DIR/grader)")
-    parser.add_argument("--threads", type=int, default=2)
-    args = parser.parse_args()
-    torch.set_num_threads(args.threads)
-    model_dir = version_dir(args.model)
+    model_dir = version_from_args(__doc__.splitlines()[0])
     items = [i for i in validation_items(model_dir) if DATASET_LABELS.get(i.dataset)]
     references = {}
     for item in items:

@@ -188,13 +188,9 @@ def training_memory(
     on the unseen-answers test splits, whose questions grader-minilm-v2 was fitted on, their vote
     cost 0.7 macro-F1 points on SciEntsBank and 3.3 on Beetle (it gained 1.7 on SAF).
     """
-    import json
-    from pathlib import Path
+    from .pipeline import training_items, training_split, version_config
 
-    from .config import TrainConfig
-    from .pipeline import training_items, training_split
-
-    train_config = TrainConfig.from_dict(json.loads((Path(model_dir) / "config.json").read_text())["train_config"])
+    train_config = version_config(model_dir)
     graded = training_items(train_config, data_dir=data_dir)
     fitted = {question_key(g.question) for g in training_split(train_config, graded)[0]}
     graded = [g for g in graded if question_key(g.question) not in fitted]

@@ -13,6 +13,7 @@ import torch
 from ..data.types import GradedAnswer
 from .config import TrainConfig
 from .dataset import split_validation
+from .model import read_config
 from .sources import cap_per_dataset, load_training_items
 from .train import CHECKPOINT, TrainResult, train
 
@@ -27,6 +28,17 @@ def training_split(config: TrainConfig, items: list[GradedAnswer]) -> tuple[list
     and for anything that must later tell the answers a version learned from those it never saw."""
     items = cap_per_dataset(items, config.max_train_items, config.seed)
     return split_validation(items, by=config.val_by, fraction=config.val_fraction, seed=config.seed)
+
+
+def version_config(version_dir: str | Path) -> TrainConfig:
+    """The training config a version was trained with (its ``config.json``)."""
+    return TrainConfig.from_dict(read_config(version_dir)["train_config"])
+
+
+def version_split(version_dir: str | Path, *, data_dir: str | Path) -> tuple[list[GradedAnswer], list[GradedAnswer]]:
+    """The (fit, validation) answers a version was trained on and validated on."""
+    config = version_config(version_dir)
+    return training_split(config, training_items(config, data_dir=data_dir))
 
 
 def run_training(config: TrainConfig, *, data_dir: str | Path, progress: bool = True) -> TrainResult:

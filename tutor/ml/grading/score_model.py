@@ -142,13 +142,12 @@ def fit_for_version(
     """The score model of a grader version: fitted on the scored answers of ``config.datasets``, except
     the version's validation questions, on which it is then validated (Pearson per data set, beside the
     cross-encoder's own score when ``predictor`` is given). Neither model was fitted on those questions."""
-    from .config import TrainConfig
     from .evaluate import allowed_for
-    from .pipeline import training_items, training_split
+    from .pipeline import version_config, version_split
     from .sources import cap_per_dataset, load_training_items
 
-    train_config = TrainConfig.from_dict(json.loads((Path(version_dir) / "config.json").read_text())["train_config"])
-    fitted, validation = training_split(train_config, training_items(train_config, data_dir=data_dir))
+    train_config = version_config(version_dir)
+    fitted, validation = version_split(version_dir, data_dir=data_dir)
     held_out = {question_key(i.question) for i in validation}
     fitting = [i for i in load_training_items(config.datasets, data_dir)
                if question_key(i.question) not in held_out and not np.isnan(score_target(i))]
