@@ -88,8 +88,9 @@ def mohler_sample(n_questions: int, *, skip: int = 0) -> list[GradedAnswer]:
     return [r for r in rows if r.question_id in set(questions)]
 
 
-def fitted_score_model(fitted_questions: frozenset[str] = frozenset()):
-    """A real score model (score_model.py) fitted on the real answers to 12 Mohler questions."""
+def fitted_score_model(fitted_questions: frozenset[str] = frozenset(), *, n_questions: int = 12):
+    """A real score model (score_model.py) fitted on the real answers to the first ``n_questions``
+    Mohler questions (12 leave room for unseen ones; it takes about 20 to tell SAF's incorrect answers)."""
     import dataclasses
 
     import numpy as np
@@ -99,8 +100,25 @@ def fitted_score_model(fitted_questions: frozenset[str] = frozenset()):
     from tutor.ml.grading.score_model import ScoreModel
     from tutor.ml.retrieval.embedder import get_embedder
 
-    if "score_model" not in _CACHE:
-        items = mohler_sample(12)
+    key = ("score_model", n_questions)
+    if key not in _CACHE:
+        items = mohler_sample(n_questions)
         features = Aligner(get_embedder()).features(items)
-        _CACHE["score_model"] = ScoreModel.fit(features, np.array([score_target(i) for i in items]))
-    return dataclasses.replace(_CACHE["score_model"], fitted_questions=fitted_questions)
+        _CACHE[key] = ScoreModel.fit(features, np.array([score_target(i) for i in items]))
+    return dataclasses.replace(_CACHE[key], fitted_questions=fitted_questions)
+
+
+def saf_sample(subset: str, n_questions: int, *, split: str = "train") -> list[GradedAnswer]:
+    """Every real SAF answer of ``subset`` ("english" / "german") to its first ``n_questions`` questions."""
+    from tutor.ml.data.asag import read_dataset, read_jsonl_gz
+
+    compact = PROJECT_DATA / "saf.jsonl.gz"
+    if compact.exists():
+        rows = read_jsonl_gz(compact)
+    elif (SHARED_ASAG / "saf").is_dir():
+        rows = read_dataset("saf", SHARED_ASAG / "saf")
+    else:
+        pytest.skip("no SAF data (data/asag/saf.jsonl.gz or ../shared/data/asag)")
+    rows = [r for r in rows if r.subset == subset and r.split == split]
+    questions = set(list(dict.fromkeys(r.question_id for r in rows))[:n_questions])
+    return [r for r in rows if r.question_id in questions]

@@ -138,3 +138,28 @@ def test_training_memory_holds_only_the_questions_the_version_was_not_fitted_on(
     assert memory.knows(held_out[0].question)
     same_question = [g for g in held_out if question_key(g.question) == question_key(held_out[0].question)]
     assert len(memory) == len(same_question) > 1
+
+
+def test_training_memory_holds_the_subsets_left_out_of_training(tmp_path):
+    """SAF's German course is left out of training, so its graded answers can only help as memory."""
+    import json
+
+    from tutor.ml.grading.config import TrainConfig
+    from tutor.ml.grading.memory import training_memory
+    from tutor.ml.grading.sources import load_training_items
+
+    from ..paths import REPO
+
+    data_dir = REPO / "data" / "asag"
+    config = TrainConfig(datasets=("saf",), exclude_subsets=("german",), max_train_items=40, seed=13)
+    (tmp_path / "config.json").write_text(json.dumps({"train_config": config.to_dict()}))
+    german = next(i for i in load_training_items(["saf"], data_dir) if i.subset == "german")
+
+    class ConstantEncoder:
+        def encode(self, texts):
+            import numpy as np
+
+            return np.ones((len(texts), 2), dtype=np.float32) / np.sqrt(2)
+
+    memory = training_memory(tmp_path, [german], data_dir=data_dir, encoder=ConstantEncoder())
+    assert memory.knows(german.question)

@@ -178,6 +178,9 @@ def test_fit_score_model_writes_it_into_the_version_and_reports_validation(grade
     validation = report["validation_pearson"]["mohler"]  # questions held out of both fits
     assert validation["questions"] >= 1 and -1 <= validation["score_model"] <= 1 and "grader" in validation
     assert report["fitted_on"]["questions"] == 30 - validation["questions"]
+    # Verdict bands for new questions, from the SAF answers the regression never saw (here English only).
+    assert set(model.bands) == set(report["verdict_bands"]) == {"en"}
+    assert report["verdict_bands"]["en"]["answers"] == model.bands["en"].answers >= 30
 
     # evaluate_grader serves it: the answers to the validation questions are the ones it scores.
     evaluated = _evaluate("--format", "mohler", "--data", str(data / "mohler.jsonl.gz"), "--memory", "none")

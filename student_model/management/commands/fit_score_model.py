@@ -23,6 +23,9 @@ class Command(BaseCommand):
         parser.add_argument("--model", help="registered version (default: the active one)")
         parser.add_argument("--datasets", default=",".join(ScoreModelConfig.datasets),
                             help="comma-separated points-scale data sets to fit on")
+        parser.add_argument("--band-datasets", default=",".join(ScoreModelConfig.band_datasets),
+                            help="verdict-labelled data sets with partial credit that the verdict bands of new "
+                                 "questions are fitted on (empty: no bands)")
         parser.add_argument("--alpha", type=float, default=ScoreModelConfig.alpha, help="ridge penalty")
         parser.add_argument("--model-weight", type=float, default=ScoreModelConfig.model_weight,
                             help="the cross-encoder's share of the score on new questions")
@@ -36,6 +39,7 @@ class Command(BaseCommand):
             raise CommandError("; ".join(error.messages)) from error
         config = ScoreModelConfig(
             datasets=tuple(d.strip() for d in options["datasets"].split(",") if d.strip()),
+            band_datasets=tuple(d.strip() for d in options["band_datasets"].split(",") if d.strip()),
             alpha=options["alpha"], model_weight=options["model_weight"],
         )
         # The cross-encoder's own score on the same validation questions, for comparison.

@@ -181,7 +181,8 @@ def training_memory(
     model_dir, items: list[GradedAnswer], *, data_dir, encoder, config: MemoryConfig | None = None
 ) -> AnswerMemory:
     """The memory a version brings to an evaluation: the graded answers of its training data sets
-    for the questions that ``items`` ask, except questions the version was fitted on.
+    (subsets the run left out included) for the questions that ``items`` ask, except questions the
+    version was fitted on.
 
     The model has already learned the grades of its fitted questions' answers; their vote would
     count that evidence twice (and the blend was tuned on questions the model never saw). Measured
@@ -189,9 +190,11 @@ def training_memory(
     cost 0.7 macro-F1 points on SciEntsBank and 3.3 on Beetle (it gained 1.7 on SAF).
     """
     from .pipeline import training_items, training_split, version_config
+    from .sources import load_training_items
 
     train_config = version_config(model_dir)
-    graded = training_items(train_config, data_dir=data_dir)
-    fitted = {question_key(g.question) for g in training_split(train_config, graded)[0]}
-    graded = [g for g in graded if question_key(g.question) not in fitted]
+    fitted = {question_key(g.question)
+              for g in training_split(train_config, training_items(train_config, data_dir=data_dir))[0]}
+    # Every graded answer of those data sets, subsets left out of training (SAF's German course) included.
+    graded = [g for g in load_training_items(train_config.datasets, data_dir) if question_key(g.question) not in fitted]
     return memory_for(items, graded, encoder=encoder, config=config)

@@ -99,7 +99,7 @@ class GraderPredictor:
             self.model, self.tokenizer, pairs,
             batch_size=self.config.batch_size, max_length=self.max_length, device=self.config.device,
         )
-        probs, item_scores, _ = aggregate(
+        probs, item_scores, allowed = aggregate(
             pairs, logits, scores, len(items), mode=self.references, temperature=self.temperature
         )
         results = []
@@ -115,7 +115,8 @@ class GraderPredictor:
                 )
             )
         if self.score_model is not None:
-            results = rescore(results, items, score_model=self.score_model, aligner=self.aligner())
+            allowed_names = [{name for j, name in enumerate(LABELS) if allowed[k, j]} for k in range(len(items))]
+            results = rescore(results, items, score_model=self.score_model, aligner=self.aligner(), allowed=allowed_names)
         return results
 
     def aligner(self):

@@ -11,8 +11,10 @@ answers of its training questions, and the list of questions it was fitted on:
 - any other question (every question a teacher writes) gets the regression's score, mixed with the
   cross-encoder's by ``model_weight`` (0 where validation said mixing only costs).
 
-The verdict and its confidence always come from the cross-encoder; ``Prediction.points`` then keeps
-the score inside the verdict's band.
+On fitted questions the verdict and its confidence come from the cross-encoder. On new questions with
+a partial-credit label set they come from bands of this score (``verdict_bands.py``), fitted per
+language on graded answers the regression never saw; elsewhere from the cross-encoder.
+``Prediction.points`` then keeps the score inside the verdict's band.
 
 The regression: standardised features, their degree-2 products, ridge. Kept as plain numbers in
 JSON (no pickle): ``ScoreModel.predict`` needs only numpy and scikit-learn's polynomial expansion.
@@ -33,6 +35,7 @@ from ..metrics import pearson
 from .alignment import FEATURES
 from .dataset import score_target
 from .memory import question_key
+from .verdict_bands import BAND_LABELS, VerdictBands, fit_bands, question_language
 
 SCORE_MODEL_FILE = "score_model.json"
 
@@ -43,6 +46,7 @@ class ScoreModelConfig:
     degree: int = 2
     alpha: float = 100.0  # ridge penalty
     model_weight: float = 0.0  # the cross-encoder's share of the score on new questions
+    band_datasets: tuple[str, ...] = ("saf",)  # verdict-labelled data with partial credit the bands are fitted on
 
 
 def question_fingerprint(question: str) -> str:
@@ -61,6 +65,7 @@ class ScoreModel:
     fitted_questions: frozenset[str] = frozenset()
     features: tuple[str, ...] = FEATURES
     report: dict = field(default_factory=dict)  # what it was fitted on and how it validated
+    bands: dict[str, VerdictBands] = field(default_factory=dict)  # per language (verdict_bands.py)
 
     @classmethod
     def fit(cls, x: np.ndarray, y: np.ndarray, *, config: ScoreModelConfig = ScoreModelConfig()) -> "ScoreModel":
@@ -95,6 +100,7 @@ class ScoreModel:
                                                                          "expanded_scale", "coef")}
             | {"intercept": self.intercept},
             "report": self.report,
+            "verdict_bands": {language: bands.to_dict() for language, bands in self.bands.items()},
             "fitted_questions": sorted(self.fitted_questions),
         }
 
@@ -103,12 +109,14 @@ class ScoreModel:
         if tuple(data["features"]) != FEATURES:
             raise ValueError(f"score model features {data['features']} do not match this code's {list(FEATURES)}")
         config = data.get("config", {})
-        config = ScoreModelConfig(**{**config, "datasets": tuple(config.get("datasets", ("mohler",)))})
+        config = ScoreModelConfig(**{**config, **{name: tuple(config[name]) for name in ("datasets", "band_datasets")
+                                                  if name in config}})
         params = data["params"]
         return cls(*(np.asarray(params[n], dtype=np.float64) for n in ("mean", "scale", "expanded_mean",
                                                                         "expanded_scale", "coef")),
                    float(params["intercept"]), config=config, fitted_questions=frozenset(data["fitted_questions"]),
-                   report=data.get("report", {}))
+                   report=data.get("report", {}),
+                   bands={lang: VerdictBands.from_dict(b) for lang, b in data.get("verdict_bands", {}).items()})
 
     def save(self, version_dir: str | Path) -> Path:
         path = Path(version_dir) / SCORE_MODEL_FILE
@@ -121,8 +129,12 @@ class ScoreModel:
         return cls.from_dict(json.loads(path.read_text())) if path.exists() else None
 
 
-def rescore(predictions: list, items: list[GradedAnswer], *, score_model: ScoreModel, aligner) -> list:
-    """Predictions with the score model's score on the items whose question the grader was not fitted on."""
+def rescore(
+    predictions: list, items: list[GradedAnswer], *, score_model: ScoreModel, aligner,
+    allowed: list[set[str]] | None = None,
+) -> list:
+    """Predictions with the score model's score on the items whose question the grader was not fitted
+    on, and, where ``allowed`` (each item's allowed verdicts) has partial credit, its banded verdict."""
     new = [k for k, item in enumerate(items) if not score_model.knows(item.question)]
     if not new:
         return predictions
@@ -130,9 +142,33 @@ def rescore(predictions: list, items: list[GradedAnswer], *, score_model: ScoreM
     weight = score_model.config.model_weight
     out = list(predictions)
     for k, score in zip(new, scores):
-        mixed = weight * predictions[k].score + (1 - weight) * float(score)
-        out[k] = dataclasses.replace(predictions[k], score=float(min(max(mixed, 0.0), 1.0)))
+        mixed = float(min(max(weight * predictions[k].score + (1 - weight) * float(score), 0.0), 1.0))
+        out[k] = dataclasses.replace(predictions[k], score=mixed)
+        if allowed is not None and "partially_correct" in allowed[k] and score_model.bands:
+            out[k] = banded(out[k], items[k], allowed=allowed[k], bands=score_model.bands)
     return out
+
+
+def banded(prediction, item: GradedAnswer, *, allowed: set[str], bands: dict[str, VerdictBands]):
+    """The prediction with its verdict, probabilities and confidence from the bands of its score.
+    Where "contradictory" is allowed, the cross-encoder splits the low band's probability between it
+    and "incorrect"."""
+    language = question_language(item.question, item.reference_answers[0] if item.reference_answers else "",
+                                 tuple(bands))
+    language_bands = bands[language]
+    index = int(language_bands.indices(np.array([prediction.score]))[0])
+    probabilities = dict.fromkeys(prediction.probabilities, 0.0)
+    probabilities.update(zip(BAND_LABELS, (float(p) for p in language_bands.probabilities(np.array([prediction.score]))[0])))
+    verdict = BAND_LABELS[index]
+    if "contradictory" in allowed:
+        own = prediction.probabilities
+        share = own["contradictory"] / max(own["contradictory"] + own["incorrect"], 1e-9)
+        probabilities["contradictory"] = probabilities["incorrect"] * share
+        probabilities["incorrect"] -= probabilities["contradictory"]
+        if verdict == "incorrect" and probabilities["contradictory"] > probabilities["incorrect"]:
+            verdict = "contradictory"
+    return dataclasses.replace(prediction, verdict=verdict, probabilities=probabilities,
+                               confidence=probabilities[verdict])
 
 
 def fit_for_version(
@@ -171,5 +207,47 @@ def fit_for_version(
             own = predictor.predict(items, allowed_labels=allowed_for(dataset))
             row["grader"] = round(pearson(truth, [p.score for p in own]), 4)
         report["validation_pearson"][dataset] = row
+    fit_version_bands(model, held_out=held_out, data_dir=data_dir, aligner=aligner, cap=train_config.max_train_items,
+                      seed=train_config.seed)
+    report["verdict_bands"] = {language: {"answers": b.answers, "correct": b.correct, "partially_correct": b.partial}
+                               for language, b in model.bands.items()}
+    report["validation_macro_f1"] = _validate_bands(model, validation, aligner=aligner, predictor=predictor)
     model.report = report
     return model
+
+
+def fit_version_bands(model: ScoreModel, *, held_out: set[str], data_dir, aligner, cap: int | None, seed: int) -> None:
+    """The model's verdict bands, from the verdict-labelled answers of ``config.band_datasets`` outside
+    ``held_out`` (which the regression, fitted on other data sets, never saw)."""
+    from .sources import cap_per_dataset, load_training_items
+
+    datasets = [d for d in model.config.band_datasets if d not in model.config.datasets]
+    items = [i for i in load_training_items(datasets, data_dir)
+             if question_key(i.question) not in held_out and i.label in BAND_LABELS]
+    items = cap_per_dataset(items, cap, seed)
+    model.bands = fit_bands(model.predict(aligner.features(items)), items) if items else {}
+
+
+def _validate_bands(model: ScoreModel, validation: list[GradedAnswer], *, aligner, predictor=None) -> dict:
+    """Macro-F1 of the banded verdicts on the validation answers whose data set has partial credit,
+    beside the cross-encoder's own verdicts when ``predictor`` is given."""
+    from sklearn.metrics import f1_score
+
+    from .evaluate import allowed_for
+
+    rows = {}
+    for dataset in sorted({i.dataset for i in validation}):
+        labels = allowed_for(dataset)
+        items = [i for i in validation if i.dataset == dataset and i.label in BAND_LABELS]
+        if "partially_correct" not in labels or len(items) < 3 or not model.bands:
+            continue
+        scores = model.predict(aligner.features(items))
+        verdicts = [BAND_LABELS[int(model.bands[question_language(i.question, i.reference_answers[0], tuple(model.bands))]
+                                    .indices(np.array([s]))[0])] for i, s in zip(items, scores)]
+        truth = [i.label for i in items]
+        row = {"answers": len(items), "bands": round(float(f1_score(truth, verdicts, average="macro")), 4)}
+        if predictor is not None:
+            own = [p.verdict for p in predictor.predict(items, allowed_labels=labels)]
+            row["grader"] = round(float(f1_score(truth, own, average="macro")), 4)
+        rows[dataset] = row
+    return rows
