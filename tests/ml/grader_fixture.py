@@ -75,15 +75,7 @@ def trained_grader(tmp_root: Path) -> TrainedGrader:
 
 def mohler_sample(n_questions: int, *, skip: int = 0) -> list[GradedAnswer]:
     """Every real Mohler answer to ``n_questions`` questions (after the first ``skip``), in file order."""
-    from tutor.ml.data.asag import read_dataset, read_jsonl_gz
-
-    compact = PROJECT_DATA / "mohler.jsonl.gz"
-    if compact.exists():
-        rows = read_jsonl_gz(compact)
-    elif (SHARED_ASAG / "mohler-v2.0").is_dir():
-        rows = read_dataset("mohler", SHARED_ASAG / "mohler-v2.0")
-    else:
-        pytest.skip("no Mohler data (data/asag/mohler.jsonl.gz or ../shared/data/asag)")
+    rows = _asag_rows("mohler", "mohler-v2.0")
     questions = list(dict.fromkeys(r.question_id for r in rows))[skip : skip + n_questions]
     return [r for r in rows if r.question_id in set(questions)]
 
@@ -110,15 +102,17 @@ def fitted_score_model(fitted_questions: frozenset[str] = frozenset(), *, n_ques
 
 def saf_sample(subset: str, n_questions: int, *, split: str = "train") -> list[GradedAnswer]:
     """Every real SAF answer of ``subset`` ("english" / "german") to its first ``n_questions`` questions."""
-    from tutor.ml.data.asag import read_dataset, read_jsonl_gz
-
-    compact = PROJECT_DATA / "saf.jsonl.gz"
-    if compact.exists():
-        rows = read_jsonl_gz(compact)
-    elif (SHARED_ASAG / "saf").is_dir():
-        rows = read_dataset("saf", SHARED_ASAG / "saf")
-    else:
-        pytest.skip("no SAF data (data/asag/saf.jsonl.gz or ../shared/data/asag)")
-    rows = [r for r in rows if r.subset == subset and r.split == split]
+    rows = [r for r in _asag_rows("saf", "saf") if r.subset == subset and r.split == split]
     questions = set(list(dict.fromkeys(r.question_id for r in rows))[:n_questions])
     return [r for r in rows if r.question_id in questions]
+
+
+def _asag_rows(name: str, original: str) -> list[GradedAnswer]:
+    """A data set's real graded answers: the repo's compact copy, else the original release."""
+    from tutor.ml.data.asag import read_dataset, read_jsonl_gz
+
+    if (PROJECT_DATA / f"{name}.jsonl.gz").exists():
+        return read_jsonl_gz(PROJECT_DATA / f"{name}.jsonl.gz")
+    if (SHARED_ASAG / original).is_dir():
+        return read_dataset(name, SHARED_ASAG / original)
+    pytest.skip(f"no {name} data (data/asag/{name}.jsonl.gz or ../shared/data/asag/{original})")
