@@ -9,7 +9,7 @@ from django.core.management.base import BaseCommand, CommandError
 
 from student_model import ml_registry
 from tutor.ml.data.asag import FORMATS
-from tutor.ml.grading.evaluate import evaluate_items
+from tutor.ml.grading.evaluate import allowed_for, evaluate_items
 from tutor.ml.grading.memory import MemoryGrader, memory_for, training_memory
 from tutor.ml.grading.predictor import get_predictor
 from tutor.ml.grading.sources import read_any
@@ -62,10 +62,15 @@ class Command(BaseCommand):
         grader, memory_size = self._with_memory(predictor, model_dir, items, options)
         score_model = predictor.score_model
         new_questions = sum(not score_model.knows(i.question) for i in items) if score_model is not None else 0
+        # of those, the answers whose verdict is a band of that score (a label set with partial credit)
+        banded = new_questions if score_model is not None and score_model.bands \
+            and "partially_correct" in allowed_for(options["format"]) else 0
         result = {"model": version, "int8": options["int8"], "backend": options["backend"], "data": options["data"],
                   "memory": {"source": options["memory"], "graded_answers": memory_size},
                   # answers to questions the version was not fitted on, scored by its score model
-                  "score_model": {"present": score_model is not None, "answers_scored": new_questions},
+                  "score_model": {"present": score_model is not None, "answers_scored": new_questions,
+                                  "answers_banded": banded,
+                                  "band_languages": sorted(score_model.bands) if score_model is not None else []},
                   **evaluate_items(grader, items, options["format"])}
         if not options["json"]:
             self.stderr.write(f"{result['n']} answers, model {version}")
