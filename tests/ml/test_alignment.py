@@ -78,3 +78,11 @@ def test_an_answer_is_encoded_once_for_its_score_and_its_feedback(monkeypatch):
     aligner.words([item.answer])  # the feedback, right after
     aligner.features([item])  # the reference and the question are cached for good
     assert encoded.count(item.answer) == 1 and encoded.count(item.reference_answers[0]) == 1
+
+
+def test_words_of_any_script_count_whole():
+    """German answers (SAF's German course): a word with an umlaut is one word, demoted and weighted whole."""
+    words = question_words("Was ist die Größe über dem Grenzwert?")
+    assert {"größe", "über"} <= words and "gr" not in words
+    assert demote("Die Größe des Puffers", words) == "des puffers"
+    assert specificity("größe") > 0.0

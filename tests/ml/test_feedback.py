@@ -98,3 +98,12 @@ def test_repeating_the_question_does_not_cover_an_idea(encoder):
     assert "evaporated" in feedback.compose(verdict="incorrect", alignment=alignment, answer=answer, question=question)
     # Without the question, the words it gives ("salt", "water") look like the idea itself.
     assert feedback.align(reference_answers=[REFERENCE], answer=answer, encoder=encoder).coverage == 1.0
+
+
+def test_hints_name_whole_words_of_any_script():
+    # A German reference idea: "Größe" is named whole, never cut to "gr".
+    text = feedback.compose(verdict="incorrect", answer="Keine Ahnung.", alignment=feedback.Alignment(missing=[
+        feedback.Idea(text="Die Größe des Puffers bestimmt die Überlaufwahrscheinlichkeit", similarity=0.1,
+                      evidence="")]))
+    assert "größe" in text.lower() and "überlaufwahrscheinlichkeit" in text.lower()
+    assert " gr," not in text.lower() and " gr " not in text.lower()

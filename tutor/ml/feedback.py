@@ -30,7 +30,7 @@ COVERED_SIMILARITY = 0.46
 GENERIC_ZIPF = 4.8
 _SENTENCE = re.compile(r"(?<=[.!?])\s+")
 _CLAUSE = re.compile(r";\s+|,\s+(?:and|but|so|because|which)\s+|\s+because\s+")
-_WORD = re.compile(r"[A-Za-z][A-Za-z0-9_'-]+")
+_WORD = re.compile(r"[^\W\d_][\w'-]+")  # a letter of any script first: "größe", not "gr"
 _STOPWORDS = frozenset(
     """a about above after again against all also an and any are as at be because been before being
     below between both but by can could did do does doing down during each few for from further had has

@@ -30,7 +30,9 @@ import torch
 from ..data.types import GradedAnswer
 from .dataset import choose_references
 
-_WORD = re.compile(r"[a-z0-9_]+")
+# Letters of any script: German's "größe" or "über" are words too (an ASCII pattern cut them up and
+# dropped them, costing 2.4 points of Pearson on SAF German unseen answers).
+_WORD = re.compile(r"\w+")
 # Zipf frequency above which a word carries no weight (7 is about "the").
 _ZIPF_CEILING = 7.0
 _CACHE_LIMIT = 20000  # cached texts (references, questions, ideas) per aligner
