@@ -86,15 +86,6 @@ def test_on_new_german_questions_bands_beat_the_cross_encoders_verdict(aligner, 
         assert prediction.confidence == pytest.approx(prediction.probabilities[prediction.verdict])
         assert sum(prediction.probabilities.values()) == pytest.approx(1.0)
         assert prediction.probabilities["contradictory"] == 0.0
-        # Points follow the score: the verdict's band no longer pulls them elsewhere.
-        assert prediction.points(1.0) == pytest.approx(round(min(max(prediction.score, *_band(prediction)[:1]),
-                                                                     _band(prediction)[1]), 2))
-
-
-def _band(prediction):
-    from tutor.ml.grading.predictor import VERDICT_BANDS
-
-    return VERDICT_BANDS[prediction.verdict]
 
 
 def test_fitted_questions_and_label_sets_without_partial_credit_keep_the_cross_encoders_verdict(

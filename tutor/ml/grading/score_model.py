@@ -35,7 +35,7 @@ from ..metrics import pearson
 from .alignment import FEATURES
 from .dataset import score_target
 from .memory import question_key
-from .verdict_bands import BAND_LABELS, VerdictBands, fit_bands, question_language
+from .verdict_bands import BAND_LABELS, VerdictBands, bands_for, fit_bands
 
 SCORE_MODEL_FILE = "score_model.json"
 
@@ -153,9 +153,7 @@ def banded(prediction, item: GradedAnswer, *, allowed: set[str], bands: dict[str
     """The prediction with its verdict, probabilities and confidence from the bands of its score.
     Where "contradictory" is allowed, the cross-encoder splits the low band's probability between it
     and "incorrect"."""
-    language = question_language(item.question, item.reference_answers[0] if item.reference_answers else "",
-                                 tuple(bands))
-    language_bands = bands[language]
+    language_bands = bands_for(bands, item)
     index = int(language_bands.indices(np.array([prediction.score]))[0])
     probabilities = dict.fromkeys(prediction.probabilities, 0.0)
     probabilities.update(zip(BAND_LABELS, (float(p) for p in language_bands.probabilities(np.array([prediction.score]))[0])))
@@ -242,8 +240,7 @@ def _validate_bands(model: ScoreModel, validation: list[GradedAnswer], *, aligne
         if "partially_correct" not in labels or len(items) < 3 or not model.bands:
             continue
         scores = model.predict(aligner.features(items))
-        verdicts = [BAND_LABELS[int(model.bands[question_language(i.question, i.reference_answers[0], tuple(model.bands))]
-                                    .indices(np.array([s]))[0])] for i, s in zip(items, scores)]
+        verdicts = [BAND_LABELS[int(bands_for(model.bands, i).indices(np.array([s]))[0])] for i, s in zip(items, scores)]
         truth = [i.label for i in items]
         row = {"answers": len(items), "bands": round(float(f1_score(truth, verdicts, average="macro")), 4)}
         if predictor is not None:

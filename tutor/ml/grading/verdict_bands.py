@@ -47,6 +47,12 @@ def question_language(question: str, reference: str, languages: tuple[str, ...] 
     return text_language(f"{question} {reference}", tuple(languages))
 
 
+def bands_for(bands: dict[str, "VerdictBands"], item) -> "VerdictBands":
+    """The bands of the item's language (among those fitted)."""
+    reference = item.reference_answers[0] if item.reference_answers else ""
+    return bands[question_language(item.question, reference, tuple(bands))]
+
+
 def best_thresholds(scores: np.ndarray, truth: np.ndarray) -> tuple[float, float]:
     """The (correct, partial) thresholds on a 0.01 grid with the best macro-F1 of the three bands
     (``truth`` indexes ``BAND_LABELS``)."""
