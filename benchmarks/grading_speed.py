@@ -123,7 +123,7 @@ def main() -> None:
                 result[precision if backend == "torch" else f"{backend}_{precision}"] = measure(
                     predictor, items, args.singles
                 )
-                if predictor.score_model is not None and not int8:
+                if predictor.score_model is not None:
                     # Questions a teacher writes are new to the grader: their score also needs the alignment
                     # features (score_model.py), two more passes of the base MiniLM encoder per answer.
                     predictor.score_model = dataclasses.replace(predictor.score_model, fitted_questions=frozenset())

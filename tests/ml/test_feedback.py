@@ -107,3 +107,28 @@ def test_hints_name_whole_words_of_any_script():
                       evidence="")]))
     assert "größe" in text.lower() and "überlaufwahrscheinlichkeit" in text.lower()
     assert " gr," not in text.lower() and " gr " not in text.lower()
+
+
+def test_hints_never_name_the_rubrics_own_words(encoder):
+    # A real SAF question (6.2_IPP), its reference answer and a full-marks answer (IPP_6.2.1): the
+    # reference's "One of the following advantages are considered fully correct" is rubric, not an idea.
+    question = ("What are extension headers in IPv6 and where are they located in a packet? "
+                "What is the main advantage of extension headers compared to IPv4?")
+    reference = (
+        "Extension headers are used to extend the fixed IPv6 header with additional, optional network layer "
+        "information. If present, they are located between the fixed header/main header and payload/upper-layer "
+        "header/ transport-layer header.\nMain advantage: One of the following advantages are considered fully "
+        "correct:\n1. It allows the appending of new options without changing the header.\n2. IPv6 packets with "
+        "optional headers are typically processed faster/simpler by intermediate devices as most of the options "
+        "are ignored (except “Hop-by-Hop Extension”) while they are processed by all routers in IPv4 unless "
+        "ordered otherwise."
+    )
+    answer = ("The extension headers in IPv6 are additional data contains in an IPv6 packet, located between the "
+              "fixed header and the payload.\nThe main advantage compared to IPv4 is that it allows to add new "
+              "options without changing the fixed header.")
+    alignment = feedback.align(reference_answers=[reference], answer=answer, encoder=encoder, question=question)
+    named = set()
+    for idea in alignment.missing:
+        named.update(feedback.missing_keywords(idea.text, answer, question))
+    assert named  # the ideas the answer leaves out still get hints...
+    assert not named & {"correct", "considered", "following", "fully", "possible", "example"}  # ...of substance

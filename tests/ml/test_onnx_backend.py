@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 
 from tutor.ml.grading.config import LABELS
-from tutor.ml.grading.onnx_backend import OnnxGrader
+from tutor.ml.grading.onnx_backend import QUANTIZED_FILE, OnnxGrader, full_precision_nodes
 from tutor.ml.grading.predictor import GraderPredictor, ServeConfig
 
 pytestmark = pytest.mark.slow
@@ -46,8 +46,21 @@ def test_onnx_runtime_int8_mostly_agrees_with_fp32(grader):
     items = grader.val_items
     fp32 = GraderPredictor(ServeConfig(model_dir=grader.path, backend="onnx")).predict(items)
     int8 = GraderPredictor(ServeConfig(model_dir=grader.path, backend="onnx", int8=True)).predict(items)
-    assert (grader.path / "grader.int8.onnx").stat().st_size < (grader.path / "grader.onnx").stat().st_size / 2
+    assert (grader.path / QUANTIZED_FILE).stat().st_size < (grader.path / "grader.onnx").stat().st_size / 2
     assert sum(a.verdict == b.verdict for a, b in zip(fp32, int8)) / len(items) >= 0.8
+
+
+def test_int8_keeps_the_residual_projections_in_fp32(grader):
+    import onnx
+
+    GraderPredictor(ServeConfig(model_dir=grader.path, backend="onnx", int8=True))
+    kept = full_precision_nodes(grader.path / "grader.onnx")
+    assert len(kept) == 2 * 6  # attention output and feed-forward output of each of MiniLM's 6 layers
+    graph = onnx.load(str(grader.path / QUANTIZED_FILE), load_external_data=False).graph
+    float_matmuls = {n.name for n in graph.node if n.op_type == "MatMul"}
+    assert set(kept) <= float_matmuls
+    # query, key, value and intermediate of each layer, and the two heads
+    assert sum(n.op_type == "MatMulInteger" for n in graph.node) == 4 * 6 + 2
 
 
 def test_an_onnx_grader_only_serves(grader):

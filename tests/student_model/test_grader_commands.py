@@ -77,13 +77,17 @@ def test_evaluate_grader_on_an_unseen_semeval_file(registered):
 def test_evaluate_grader_on_saf_and_mohler_reports_score_metrics(registered, tmp_path):
     saf = _evaluate("--format", "saf", "--data", str(SHARED_ASAG / "saf/unseen_answers/english/10.1_TC.xml"))
     assert (VERDICT_KEYS | SCORE_KEYS) <= saf.keys()
+    assert (saf["backend"], saf["int8"]) == ("onnx", True)  # what the product serves by default
     with open(SHARED_ASAG / "mohler-v2.0/mohler_dataset_edited.csv", newline="") as handle:
         rows = list(csv.reader(handle))
     sample = tmp_path / "mohler_part.csv"
     with open(sample, "w", newline="") as handle:
         csv.writer(handle).writerows(rows[:1] + rows[1:31] + rows[-30:])  # two questions' real answers
-    mohler = _evaluate("--format", "mohler", "--data", str(sample), "--model", "test-grader", "--int8")
-    assert SCORE_KEYS <= mohler.keys() and mohler["n"] == 60 and mohler["int8"] is True
+    mohler = _evaluate("--format", "mohler", "--data", str(sample), "--model", "test-grader", "--backend", "torch")
+    assert SCORE_KEYS <= mohler.keys() and mohler["n"] == 60
+    assert (mohler["backend"], mohler["int8"]) == ("torch", False)  # PyTorch's int8 is not within half a point
+    fp32 = _evaluate("--format", "mohler", "--data", str(sample), "--no-int8")
+    assert fp32["int8"] is False and fp32["pearson"] == pytest.approx(mohler["pearson"], abs=1e-3)
     assert "macro_f1" not in mohler  # Mohler has scores, no verdicts
 
 
@@ -146,7 +150,7 @@ def test_evaluate_grader_memory_of_graded_answers_votes_on_the_same_question(reg
 def test_evaluate_grader_gives_the_same_figures_served_by_onnx_runtime(registered):
     data = str(SHARED_ASAG / "saf/unseen_answers/english/10.1_TC.xml")
     by_torch = _evaluate("--format", "saf", "--data", data, "--memory", "none", "--backend", "torch")
-    by_onnx = _evaluate("--format", "saf", "--data", data, "--memory", "none", "--backend", "onnx")
+    by_onnx = _evaluate("--format", "saf", "--data", data, "--memory", "none", "--backend", "onnx", "--no-int8")
     assert (by_torch["backend"], by_onnx["backend"]) == ("torch", "onnx")
     for key in ("n", "macro_f1", "accuracy"):
         assert by_onnx[key] == by_torch[key]

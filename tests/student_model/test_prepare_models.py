@@ -11,6 +11,7 @@ from student_model.models import GraderVersion
 from tests.ml.grader_fixture import fitted_score_model
 from tutor.ml import weights_transfer
 from tutor.ml.data.types import GradedAnswer
+from tutor.ml.grading.onnx_backend import QUANTIZED_FILE
 from tutor.ml.grading.predictor import get_predictor
 from tutor.ml.grading.score_model import SCORE_MODEL_FILE
 
@@ -38,7 +39,7 @@ def shipped(grader, tmp_path, settings):
 
 def test_the_shipped_grader_is_installed_and_activated(grader, shipped, settings, monkeypatch):
     monkeypatch.setattr("student_model.tasks.grade_submission.delay", lambda _id: None)
-    settings.GRADER_BACKEND = "onnx"
+    settings.GRADER_BACKEND, settings.GRADER_INT8 = "onnx", True
     out = io.StringIO()
     call_command("prepare_models", stdout=out)
 
@@ -51,6 +52,7 @@ def test_the_shipped_grader_is_installed_and_activated(grader, shipped, settings
     assert not (shipped / "checkpoint.pt").exists()
     assert not list(shipped.glob("*.onnx"))  # an export is rebuilt where the grader serves, never shipped
     assert (installed / "grader.onnx").exists()  # exported by prepare_models, not by the first answer graded
+    assert (installed / QUANTIZED_FILE).exists()  # and quantised, as int8 is served
     question = "How did you separate the salt from the water?"
     references = ["The water was evaporated, leaving the salt."]
     answers = ["The water evaporated.", "I shook the vial."]

@@ -7,7 +7,13 @@ words the question already gives are left out; ``tutor/ml/grading/alignment.py``
 are acknowledged by quoting the student's sentence closest to them; missing ideas are named
 by their key words, never by quoting the reference answer, so the feedback guides without
 handing over the answer. Key words are an idea's most specific words: rare in general English
-(wordfreq), not already in the answer or the question.
+(wordfreq), not already in the answer or the question, nor words of a grading rubric ("one of the
+following is considered fully correct").
+
+Measured against SAF's human tutors (``benchmarks/feedback_vs_tutors.py``, English unseen answers): of the
+reference words a tutor's feedback names for an answer that lost points, Tutor's feedback names 43.5 %
+(precision 13 %, 6.5 words named); the same number of the rarest reference words the answer lacks names
+34.8 %.
 """
 
 from __future__ import annotations
@@ -39,7 +45,9 @@ _STOPWORDS = frozenset(
     such than that the their them then there these they this those through to too under until up use
     used uses using very was we were what when where which while who whom why will with would you your
     it's one two get gets thing things way ways stand stands describe describes described call called
-    known mean means meant refer refers referred""".split()
+    known mean means meant refer refers referred
+    correct correctly incorrect considered following possible example examples answer answers response
+    mention mentioned fully partially alternatively alternative see""".split()  # the rubric's own words
 )
 
 

@@ -1,5 +1,6 @@
 """Evaluate a grader version on any split in a data set's own format; print one JSON object."""
 
+import argparse
 import json
 import os
 
@@ -24,7 +25,11 @@ class Command(BaseCommand):
         parser.add_argument("--data", required=True, help="file or folder in that format (or a .jsonl.gz copy)")
         parser.add_argument("--model", help="registered version (default: the active one)")
         parser.add_argument("--model-dir", help="an unregistered model directory instead of --model")
-        parser.add_argument("--int8", action="store_true", help="int8 dynamic quantisation (CPU)")
+        parser.add_argument(
+            "--int8", action=argparse.BooleanOptionalAction,
+            help="int8 dynamic quantisation, CPU (default: as the product serves, GRADER_INT8; with a --backend "
+            "other than GRADER_BACKEND, int8 on ONNX Runtime and fp32 on PyTorch)",
+        )
         parser.add_argument(
             "--backend", choices=("torch", "onnx"), default=settings.GRADER_BACKEND,
             help="serve with PyTorch or ONNX Runtime (same grades; default: GRADER_BACKEND)",
@@ -55,6 +60,9 @@ class Command(BaseCommand):
             raise CommandError(str(error)) from error
         if not items:
             raise CommandError(f"no answers found in {options['data']}")
+        if options["int8"] is None:
+            same = options["backend"] == settings.GRADER_BACKEND
+            options["int8"] = settings.GRADER_INT8 if same else options["backend"] == "onnx"
         predictor = get_predictor(
             model_dir, int8=options["int8"], batch_size=options["batch_size"], num_threads=options["threads"],
             backend=options["backend"],
