@@ -16,6 +16,11 @@ of the reference that Tutor's feedback names (``feedback.align`` + ``compose``) 
   for any feedback made of reference words, with its precision).
 - ``full_marks_told_missing``: share of the answers with full marks whose feedback still asks for
   more ("you could also mention").
+- ``tutors_reuse`` (``--reuse``, on all SAF English training answers): how often the tutors gave the
+  same feedback to two answers of one question that the MiniLM embedder finds near-identical, per
+  cosine threshold: the share of answers with such a neighbour, and among them the share with the
+  neighbour's verdict and with its exact feedback text. What a teacher's note on one answer could do
+  for the next one like it.
 
 The feedback is tuned on SemEval (never on SAF); ``--split train`` is for development, the
 unseen-answers split for the record. Prints one JSON object.
@@ -76,12 +81,41 @@ def precision_recall(named: set[str], flagged: set[str]) -> tuple[float, float]:
     return (hits / len(named) if named else 0.0), hits / len(flagged)
 
 
+def tutors_reuse(encoder, thresholds=(0.85, 0.9, 0.95)) -> dict:
+    from collections import defaultdict
+
+    rows = [r for r in load_training_items(["saf"], ROOT / "data" / "asag") if r.subset == "english" and r.feedback]
+    vectors = np.asarray(encoder.encode([r.answer for r in rows]))
+    vectors /= np.linalg.norm(vectors, axis=1, keepdims=True)
+    by_question = defaultdict(list)
+    for i, row in enumerate(rows):
+        by_question[row.question].append(i)
+    nearest, same_verdict, same_feedback = [], [], []
+    for ids in by_question.values():
+        similarity = vectors[ids] @ vectors[ids].T
+        np.fill_diagonal(similarity, -1.0)
+        for a, i in enumerate(ids):
+            j = ids[int(similarity[a].argmax())]
+            nearest.append(similarity[a].max())
+            same_verdict.append(rows[i].label == rows[j].label)
+            same_feedback.append(rows[i].feedback.strip() == rows[j].feedback.strip())
+    nearest, same_verdict, same_feedback = map(np.array, (nearest, same_verdict, same_feedback))
+    result = {"answers": len(rows)}
+    for t in thresholds:
+        near = nearest >= t
+        result[f"cosine_{t}"] = {"with_neighbour": round(float(near.mean()), 3),
+                                 "same_verdict": round(float(same_verdict[near].mean()), 3),
+                                 "same_feedback": round(float(same_feedback[near].mean()), 3)}
+    return result
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--split", choices=("train", "unseen_answers"), default="unseen_answers")
     parser.add_argument("--n", type=int, default=400, help="answers sampled from the train split")
     parser.add_argument("--seed", type=int, default=3)
     parser.add_argument("--threads", type=int, default=2)
+    parser.add_argument("--reuse", action="store_true", help="also measure how often the tutors reused feedback")
     args = parser.parse_args()
     torch.set_num_threads(args.threads)
     if args.split == "train":
@@ -123,6 +157,8 @@ def main() -> None:
     for name, pairs in table.items():
         p, r = np.array(pairs).T
         result[name] = {"precision": round(float(p.mean()), 3), "recall": round(float(r.mean()), 3)}
+    if args.reuse:
+        result["tutors_reuse"] = tutors_reuse(encoder)
     print(json.dumps(result, indent=2))
 
 
