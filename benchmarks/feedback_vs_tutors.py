@@ -65,15 +65,20 @@ def specific(text: str) -> set[str]:
     return {w for w in words(text) if feedback._zipf(w) < feedback.GENERIC_ZIPF}
 
 
-def flagged_words(row) -> set[str]:
+def new_reference_words(row, text: str) -> set[str]:
+    """The specific words of the row's reference answers that ``text`` uses and the answer and question don't."""
     reference = set().union(*(specific(r) for r in row.reference_answers))
-    return (words(row.feedback) & reference) - words(row.answer) - words(row.question)
+    return (words(text) & reference) - words(row.answer) - words(row.question)
 
 
 def lacking(row) -> list[str]:
     """Reference words the answer and the question lack, rarest first."""
     reference = set().union(*(specific(r) for r in row.reference_answers))
     return sorted(reference - words(row.answer) - words(row.question), key=lambda w: (feedback._zipf(w), w))
+
+
+def saf_english_training() -> list:
+    return [r for r in load_training_items(["saf"], ROOT / "data" / "asag") if r.subset == "english"]
 
 
 def precision_recall(named: set[str], flagged: set[str]) -> tuple[float, float]:
@@ -84,7 +89,7 @@ def precision_recall(named: set[str], flagged: set[str]) -> tuple[float, float]:
 def tutors_reuse(encoder, thresholds=(0.85, 0.9, 0.95)) -> dict:
     from collections import defaultdict
 
-    rows = [r for r in load_training_items(["saf"], ROOT / "data" / "asag") if r.subset == "english" and r.feedback]
+    rows = [r for r in saf_english_training() if r.feedback]
     vectors = np.asarray(encoder.encode([r.answer for r in rows]))
     vectors /= np.linalg.norm(vectors, axis=1, keepdims=True)
     by_question = defaultdict(list)
@@ -119,8 +124,8 @@ def main() -> None:
     args = parser.parse_args()
     torch.set_num_threads(args.threads)
     if args.split == "train":
-        rows = [r for r in load_training_items(["saf"], ROOT / "data" / "asag") if r.subset == "english"]
-        rows = random.Random(args.seed).sample(sorted(rows, key=lambda r: r.answer_id), min(args.n, len(rows)))
+        rows = sorted(saf_english_training(), key=lambda r: r.answer_id)
+        rows = random.Random(args.seed).sample(rows, min(args.n, len(rows)))
     else:
         rows = load_split("saf_english_unseen_answers")
     encoder = get_embedder()
@@ -133,12 +138,12 @@ def main() -> None:
                                    encoder=encoder, question=row.question)
         text = feedback.compose(verdict=row.label or "incorrect", alignment=alignment, answer=row.answer,
                                 question=row.question)
-        reference = set().union(*(specific(r) for r in row.reference_answers))
-        named = (words(text) & reference) - words(row.answer) - words(row.question)
         if row.score >= row.max_score:
             full_marks_told.append("could also mention" in text)
             continue
-        flagged = flagged_words(row)
+        # The tutor's "flagged words", and the words Tutor's feedback names, by one definition.
+        flagged = new_reference_words(row, row.feedback)
+        named = new_reference_words(row, text)
         if not flagged:
             continue
         gaps = lacking(row)
