@@ -266,7 +266,9 @@ def _missed_ideas(*, conversation: Conversation, question: Question, references:
     if last is None:
         return _idea_cues(question=question, references=references, count_only=True)
     alignment = ml_feedback.align(reference_answers=references, answer=last.answer, encoder=get_embedder())
-    cues = [ml_feedback.missing_keywords(i.text, last.answer, question.prompt) for i in alignment.missing]
+    language = ml_feedback.language_of(question.prompt, references)
+    cues = [ml_feedback.missing_keywords(i.text, last.answer, question.prompt, language=language)
+            for i in alignment.missing]
     cues = [c for c in cues if c]
     if not alignment.missing:
         return "your last attempt already covers the key ideas; make each one explicit and precise."
@@ -285,7 +287,8 @@ def _idea_cues(*, question: Question, references: list[str], count_only: bool = 
             f"a complete answer covers {n} idea{'s' if n != 1 else ''}. Try writing it now and submit it — "
             "after your first attempt I can tell you which ideas are still missing."
         )
-    cues = [ml_feedback.missing_keywords(idea, "", question.prompt) for idea in ideas]
+    language = ml_feedback.language_of(question.prompt, references)
+    cues = [ml_feedback.missing_keywords(idea, "", question.prompt, language=language) for idea in ideas]
     cues = [c for c in cues if c]
     if not cues:
         return "be precise: say what it is and what it does, in your own words."

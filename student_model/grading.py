@@ -6,7 +6,8 @@ Grading is idempotent: a redelivered task (after a worker died mid-task) grades 
 submission still ``received`` or ``grading`` and skips one that already has a model grade.
 Until a grader is active, submissions stay ``received`` and wait; nothing is guessed.
 The model's prediction is blended with the teacher-confirmed grades of similar answers to the
-same question (``grading_memory``), so a teacher's correction counts from the next answer on.
+same question (``grading_memory``), so a teacher's correction counts from the next answer on; an
+almost identical answer with the same verdict gets the note its teacher wrote there as feedback.
 The course's release policy decides whether a model grade reaches the student at once
 (``graded``) or waits for a teacher (``needs_review``).
 """
@@ -55,15 +56,22 @@ def grade_submission(*, submission_id: int) -> str:
     prediction = get_predictor(version.path, int8=settings.GRADER_INT8, backend=settings.GRADER_BACKEND).grade(
         question=question.prompt, reference_answers=references, answer=submission.answer
     )
-    prediction = grading_memory.with_memory(
+    remembered = grading_memory.remember(
         prediction=prediction, question_id=question.pk, question=question.prompt,
         submission_id=submission.pk, answer=submission.answer,
     )
-    alignment = feedback.align(reference_answers=references, answer=submission.answer, encoder=get_embedder(),
-                               question=question.prompt)
-    text = feedback.compose(
-        verdict=prediction.verdict, alignment=alignment, answer=submission.answer, question=question.prompt
-    )
+    prediction = remembered.prediction
+    points = prediction.points(question.max_points)
+    language = feedback.language_of(question.prompt, references)
+    if remembered.teacher_note:
+        text = feedback.from_teacher_note(remembered.teacher_note, language)
+    else:
+        alignment = feedback.align(reference_answers=references, answer=submission.answer, encoder=get_embedder(),
+                                   question=question.prompt)
+        text = feedback.compose(
+            verdict=prediction.verdict, alignment=alignment, answer=submission.answer, question=question.prompt,
+            score=points / question.max_points if question.max_points else None, language=language,
+        )
 
     with transaction.atomic():
         submission = Submission.objects.select_for_update().select_related("question").get(pk=submission_id)
@@ -71,7 +79,7 @@ def grade_submission(*, submission_id: int) -> str:
             return "skipped: already graded by this model"
         record_model_grade(
             submission=submission,
-            score=prediction.points(question.max_points),
+            score=points,
             verdict=prediction.verdict,
             confidence=round(prediction.confidence, 4),
             feedback=text,

@@ -109,26 +109,75 @@ def test_hints_name_whole_words_of_any_script():
     assert " gr," not in text.lower() and " gr " not in text.lower()
 
 
-def test_hints_never_name_the_rubrics_own_words(encoder):
-    # A real SAF question (6.2_IPP), its reference answer and a full-marks answer (IPP_6.2.1): the
-    # reference's "One of the following advantages are considered fully correct" is rubric, not an idea.
-    question = ("What are extension headers in IPv6 and where are they located in a packet? "
+# A real SAF question (6.2_IPP), its reference answer and a full-marks answer (IPP_6.2.1): the reference's
+# "One of the following advantages are considered fully correct" is rubric, not an idea.
+IPP_QUESTION = ("What are extension headers in IPv6 and where are they located in a packet? "
                 "What is the main advantage of extension headers compared to IPv4?")
-    reference = (
-        "Extension headers are used to extend the fixed IPv6 header with additional, optional network layer "
-        "information. If present, they are located between the fixed header/main header and payload/upper-layer "
-        "header/ transport-layer header.\nMain advantage: One of the following advantages are considered fully "
-        "correct:\n1. It allows the appending of new options without changing the header.\n2. IPv6 packets with "
-        "optional headers are typically processed faster/simpler by intermediate devices as most of the options "
-        "are ignored (except “Hop-by-Hop Extension”) while they are processed by all routers in IPv4 unless "
-        "ordered otherwise."
-    )
-    answer = ("The extension headers in IPv6 are additional data contains in an IPv6 packet, located between the "
+IPP_REFERENCE = (
+    "Extension headers are used to extend the fixed IPv6 header with additional, optional network layer "
+    "information. If present, they are located between the fixed header/main header and payload/upper-layer "
+    "header/ transport-layer header.\nMain advantage: One of the following advantages are considered fully "
+    "correct:\n1. It allows the appending of new options without changing the header.\n2. IPv6 packets with "
+    "optional headers are typically processed faster/simpler by intermediate devices as most of the options "
+    "are ignored (except “Hop-by-Hop Extension”) while they are processed by all routers in IPv4 unless "
+    "ordered otherwise."
+)
+IPP_ANSWER = ("The extension headers in IPv6 are additional data contains in an IPv6 packet, located between the "
               "fixed header and the payload.\nThe main advantage compared to IPv4 is that it allows to add new "
               "options without changing the fixed header.")
-    alignment = feedback.align(reference_answers=[reference], answer=answer, encoder=encoder, question=question)
+
+
+def test_hints_never_name_the_rubrics_own_words(encoder):
+    alignment = feedback.align(reference_answers=[IPP_REFERENCE], answer=IPP_ANSWER, encoder=encoder,
+                               question=IPP_QUESTION)
     named = set()
     for idea in alignment.missing:
-        named.update(feedback.missing_keywords(idea.text, answer, question))
+        named.update(feedback.missing_keywords(idea.text, IPP_ANSWER, IPP_QUESTION))
     assert named  # the ideas the answer leaves out still get hints...
     assert not named & {"correct", "considered", "following", "fully", "possible", "example"}  # ...of substance
+
+
+def test_a_correct_answer_is_asked_for_more_only_below_full_marks(encoder):
+    # The answer covers one of the reference's alternatives, which leaves the other one "missing".
+    alignment = feedback.align(reference_answers=[IPP_REFERENCE], answer=IPP_ANSWER, encoder=encoder,
+                               question=IPP_QUESTION)
+    full = feedback.compose(verdict="correct", alignment=alignment, answer=IPP_ANSWER, question=IPP_QUESTION,
+                            score=1.0)
+    short = feedback.compose(verdict="correct", alignment=alignment, answer=IPP_ANSWER, question=IPP_QUESTION,
+                             score=0.8)
+    assert full.startswith("Correct.") and "mention" not in full
+    assert short.startswith(full) and "To earn full marks, you could also mention:" in short
+
+
+# A real SAF German question (3), its reference answer and an answer its tutor graded incorrect (3.3).
+SAF_DE_QUESTION = "Frage 3: Worauf sollst du im Kundengespräch mit dem Mitarbeiter achten?"
+SAF_DE_REFERENCE = (
+    "In der Interaktion mit dem Mitarbeiter soll sowohl auf menschliche, als auch auf verkäuferische Aspekte "
+    "geachtet werden. Menschliche Komponenten beinhalten z.B. die Begrüßung (0.25 P), Verabschiedung (0.25 P), "
+    "Höflichkeit oder Fokus auf den Kunden. Verkäuferische Aspekte sind z.B. die Nachfrage nach Upselling "
+    "(Zusatzangebot) (0.25 P) oder einer Kundenkarte (0.25 P)."
+)
+
+
+def test_feedback_on_a_german_question_is_german_and_names_no_generic_german_words(encoder):
+    answer = "Arbeitskleidung, Kundensprache"
+    language = feedback.language_of(SAF_DE_QUESTION, [SAF_DE_REFERENCE])
+    assert language == "de" and feedback.language_of(IPP_QUESTION, [IPP_REFERENCE]) == "en"
+    alignment = feedback.align(reference_answers=[SAF_DE_REFERENCE], answer=answer, encoder=encoder,
+                               question=SAF_DE_QUESTION)
+    text = feedback.compose(verdict="incorrect", alignment=alignment, answer=answer, question=SAF_DE_QUESTION,
+                            language=language)
+    assert text.startswith("Noch nicht richtig. In der erwarteten Antwort geht es um:")
+    assert "begrüßung" in text and "verabschiedung" in text
+    # Common German words, rare in English: English word frequencies took them for specific ones.
+    for generic in ("sowohl", "werden"):
+        assert generic not in text.lower()
+
+
+def test_a_teachers_note_is_passed_on_in_the_questions_language_and_attributed_once():
+    note = "Achte auf Begrüßung und Verabschiedung."
+    german = feedback.from_teacher_note(note, "de")
+    assert german == f"Notiz deiner Lehrkraft zu einer fast gleichen Antwort: {note}"
+    assert feedback.from_teacher_note(german, "de") == german
+    assert feedback.from_teacher_note("Say  what\nevaporates.") == (
+        "Your teacher's note on an answer almost identical to yours: Say what evaporates.")

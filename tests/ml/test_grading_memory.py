@@ -11,6 +11,7 @@ from tutor.ml.grading.memory import (
     MemoryGrader,
     blend,
     examples_from_items,
+    reusable_note,
 )
 from tutor.ml.grading.predictor import Prediction
 from tutor.ml.retrieval.embedder import get_embedder
@@ -101,6 +102,35 @@ def test_verdicts_outside_the_allowed_labels_get_no_vote(memory):
 def test_an_answer_never_votes_on_itself(memory):
     [vote] = memory.votes([_item("Metal is just colder than wood.", answer_id="old-3")])
     assert vote.neighbours == 3  # the stored copy of this very answer is left out, the other three vote
+
+
+NOTE = "Right: metal is a good conductor, so it draws heat from your hand fast."
+
+
+@pytest.fixture(scope="module")
+def noted_memory():
+    memory = AnswerMemory(encoder=get_embedder())
+    memory.add(question=QUESTION, examples=[
+        GradedExample(answer="Metal conducts heat from your hand quickly.", label="correct", score=1.0, note=NOTE),
+        GradedExample(answer="Because the metal spoon is colder than the wooden one.", label="incorrect", score=0.0),
+    ])
+    return memory
+
+
+def test_a_teachers_note_goes_to_an_almost_identical_answer_with_the_same_verdict(noted_memory):
+    [vote] = noted_memory.votes([_item("Metal conducts the heat from your hand quickly.")])
+    assert vote.noted_similarity >= noted_memory.config.note_similarity
+    assert reusable_note("correct", vote, config=noted_memory.config) == NOTE
+    assert reusable_note("incorrect", vote, config=noted_memory.config) == ""
+
+
+def test_a_teachers_note_stays_with_its_answer_when_the_next_one_differs(noted_memory):
+    # Nearest to the unnoted answer, and only loosely like the noted one.
+    [vote] = noted_memory.votes([_item("The metal spoon is colder than the wooden spoon.")])
+    assert vote.noted.note == NOTE and vote.noted_similarity < noted_memory.config.note_similarity
+    assert reusable_note("correct", vote, config=noted_memory.config) == ""
+    looser = MemoryConfig(note_similarity=vote.noted_similarity - 0.01)
+    assert reusable_note("correct", vote, config=looser) == NOTE
 
 
 def test_examples_from_items_normalise_scores():

@@ -124,3 +124,41 @@ def test_teacher_grades_of_similar_answers_vote_on_the_model_grade(active_grader
     assert remembered.score > model_only.score or model_only.verdict == "correct"
     assert remembered.confidence > (model_only.confidence if model_only.verdict == "correct" else 0.5)
     grading_memory.clear_cache()
+
+
+def test_an_almost_identical_answer_gets_the_note_its_teacher_wrote(active_grader, submission):
+    from student_model import grading_memory, review_services
+
+    grading_memory.clear_cache()
+    question = submission.question
+    teacher = factories.UserFactory()
+    factories.EnrollmentFactory(user=teacher, course=question.course, role="teacher")
+    note = "Leaving it in a dish does work: the water evaporates and the salt stays behind. Say so."
+    graded = factories.SubmissionFactory(question=question, answer="By letting it sit in a dish for one day.")
+    grading.grade_submission(submission_id=graded.pk)
+    review_services.override_grade(actor=teacher, submission=graded, score=2.0, verdict="correct", feedback=note)
+    accepted = factories.SubmissionFactory(question=question, answer="We boiled it in a pan until only salt was left.")
+    grading.grade_submission(submission_id=accepted.pk)
+    review_services.accept_grade(actor=teacher, submission=accepted)
+
+    grading.grade_submission(submission_id=submission.pk)
+    grade = submission.grades.get()
+    assert grade.verdict == "correct"
+    assert grade.feedback == f"Your teacher's note on an answer almost identical to yours: {note}"
+
+    # The accepted grade kept the model's own text: nothing of it is passed on as a teacher's note.
+    again = factories.SubmissionFactory(question=question, answer="We boiled it in a pan until just salt was left.")
+    grading.grade_submission(submission_id=again.pk)
+    assert "teacher's note" not in again.grades.get().feedback
+    grading_memory.clear_cache()
+
+
+def test_an_answer_to_a_german_question_gets_german_feedback(active_grader):
+    from tests.ml.test_feedback import SAF_DE_QUESTION, SAF_DE_REFERENCE
+
+    question = factories.QuestionFactory(prompt=SAF_DE_QUESTION, reference=SAF_DE_REFERENCE, max_points=1.0)
+    submission = factories.SubmissionFactory(question=question, answer="Arbeitskleidung, Kundensprache")
+    grading.grade_submission(submission_id=submission.pk)
+    text = submission.grades.get().feedback
+    assert text.split(".")[0] in ("Richtig", "Teilweise richtig", "Noch nicht richtig",
+                                  "Deine Antwort widerspricht der erwarteten Antwort")

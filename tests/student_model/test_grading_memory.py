@@ -26,10 +26,10 @@ def _unsure_correct():
     )
 
 
-def _grade(question, answer, *, verdict, score, source="teacher"):
+def _grade(question, answer, *, verdict, score, source="teacher", feedback=""):
     submission = factories.SubmissionFactory(question=question, answer=answer)
     return factories.GradeFactory(
-        submission=submission, verdict=verdict, score=score, source=source,
+        submission=submission, verdict=verdict, score=score, source=source, feedback=feedback,
         model_version="m1" if source == "model" else "",
     )
 
@@ -75,3 +75,35 @@ def test_a_submission_never_votes_on_its_own_regrade(course):
     own = _grade(question, "We filtered the salt out.", verdict="incorrect", score=0.0)
     regraded = _blend(question, "We filtered the salt out.", submission_id=own.submission.pk)
     assert regraded == _unsure_correct()
+
+
+NOTE = "Filtering keeps the sand back, but the salt is dissolved: it passes through the paper with the water."
+
+
+def test_feedback_a_teacher_wrote_is_a_note_and_feedback_a_teacher_accepted_is_not(course):
+    question = factories.QuestionFactory(course=course)
+    written = _grade(question, "We filtered the salt out.", verdict="incorrect", score=0.0, feedback=NOTE)
+    accepted = _grade(question, "We boiled the water away.", verdict="correct", score=1.0, source="model",
+                      feedback="Correct. You explained the key idea well.")
+    factories.GradeFactory(submission=accepted.submission, verdict="correct", score=1.0, source="teacher",
+                           feedback=accepted.feedback)
+    notes = {e.answer_id: e.note for e in grading_memory.teacher_graded_examples(question_id=question.pk)}
+    assert notes == {str(written.submission.pk): NOTE, str(accepted.submission.pk): ""}
+
+
+def test_an_almost_identical_answer_with_the_same_verdict_gets_the_teachers_note(course):
+    question = factories.QuestionFactory(course=course)
+    _grade(question, "We filtered the salt out with filter paper.", verdict="incorrect", score=0.0, feedback=NOTE)
+    _grade(question, "We filtered the salt out using filter paper.", verdict="incorrect", score=0.0)
+
+    remembered = grading_memory.remember(
+        prediction=_unsure_correct(), question_id=question.pk, question=question.prompt,
+        submission_id=0, answer="We filtered out the salt with filter paper.",
+    )
+    assert remembered.prediction.verdict == "incorrect"
+    assert remembered.teacher_note == NOTE
+    different = grading_memory.remember(
+        prediction=_unsure_correct(), question_id=question.pk, question=question.prompt,
+        submission_id=0, answer="The water was boiled off in a pan until only the salt was left.",
+    )
+    assert different.teacher_note == ""
