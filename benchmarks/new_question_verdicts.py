@@ -9,9 +9,12 @@ decides. Measured on questions the version was never fitted on: its SAF English 
 questions, SAF German unseen answers (German was never trained on; its bands were fitted on the German
 training answers, so of the same questions), and SAF German by leave-one-question-out, the bands refitted
 on the other German questions each time (the honest figure for a new German question). Prints one JSON
-object: macro-F1 and expected calibration error, served and the cross-encoder's.
+object: macro-F1 and expected calibration error, served and the cross-encoder's, and where the answers
+have points, Pearson, RMSE and QWK of the normalised score, served with and without the language's
+points line (``VerdictBands.points``) and the cross-encoder's.
 """
 
+import dataclasses
 import json
 import os
 import sys
@@ -30,33 +33,56 @@ from tutor.ml.grading.pipeline import version_split  # noqa: E402
 from tutor.ml.grading.predictor import GraderPredictor  # noqa: E402
 from tutor.ml.grading.sources import load_training_items  # noqa: E402
 from tutor.ml.grading.verdict_bands import BAND_LABELS, VerdictBands  # noqa: E402
-from tutor.ml.metrics import expected_calibration_error, macro_f1  # noqa: E402
+from tutor.ml.metrics import expected_calibration_error, macro_f1, pearson, qwk, rmse  # noqa: E402
 
 
 def summary(items, predictions) -> dict:
     truth = [i.label for i in items]
     verdicts = [p.verdict for p in predictions]
-    return {"macro_f1": round(macro_f1(truth, verdicts), 4),
+    return {"macro_f1": round(macro_f1(truth, verdicts), 4), **score_summary(items, [p.score for p in predictions]),
             "ece": round(expected_calibration_error([p.confidence for p in predictions],
                                                     [t == v for t, v in zip(truth, verdicts)]), 4)}
+
+
+def score_summary(items, scores) -> dict:
+    """Pearson, RMSE and QWK (steps of a quarter) of the normalised scores, where the items have points."""
+    known = [(i.normalised_score, s) for i, s in zip(items, scores) if i.normalised_score is not None]
+    if len(known) < 3:
+        return {}
+    truth, predicted = map(np.array, zip(*known))
+    return {"pearson": round(pearson(truth, predicted), 4), "rmse": round(rmse(truth, predicted), 4),
+            "qwk": round(qwk(truth, predicted, step=0.25), 4)}
+
+
+def without_points_line(predictor: GraderPredictor) -> GraderPredictor:
+    """The same predictor with the score model's score as it was before the points line (session 9)."""
+    bands = predictor.score_model.bands
+    predictor.score_model.bands = {language: dataclasses.replace(b, points_slope=1.0, points_intercept=0.0)
+                                   for language, b in bands.items()}
+    return predictor
 
 
 def german_leave_one_question_out(predictor, german: list) -> dict:
     """Bands refitted on the other German questions, applied to the left-out one's answers."""
     scores = predictor.score_model.predict(predictor.aligner().features(german))
     questions = np.array([i.question for i in german])
-    truth, verdicts, confidences = [], [], []
+    points = np.array([np.nan if i.normalised_score is None else i.normalised_score for i in german])
+    truth, verdicts, confidences, ordered, on_points, raw = [], [], [], [], [], []
     for question in sorted(set(questions)):
         fit, test = questions != question, questions == question
-        bands = VerdictBands.fit(scores[fit], [i.label for i, f in zip(german, fit) if f])
+        bands = VerdictBands.fit(scores[fit], [i.label for i, f in zip(german, fit) if f], points[fit])
         indices = bands.indices(scores[test])
         probabilities = bands.probabilities(scores[test])
         truth += [i.label for i, t in zip(german, test) if t]
         verdicts += [BAND_LABELS[k] for k in indices]
         confidences += list(probabilities[np.arange(len(indices)), indices])
+        ordered += [i for i, t in zip(german, test) if t]
+        on_points += list(bands.points(scores[test]))
+        raw += list(scores[test])
     return {"answers": len(german), "questions": len(set(questions)),
-            "served": {"macro_f1": round(macro_f1(truth, verdicts), 4),
-                       "ece": round(expected_calibration_error(confidences, [t == v for t, v in zip(truth, verdicts)]), 4)}}
+            "served": {"macro_f1": round(macro_f1(truth, verdicts), 4), **score_summary(ordered, on_points),
+                       "ece": round(expected_calibration_error(confidences, [t == v for t, v in zip(truth, verdicts)]), 4)},
+            "served_without_points_line": score_summary(ordered, raw)}
 
 
 def main() -> None:
@@ -64,6 +90,7 @@ def main() -> None:
     fitted, validation = version_split(model_dir, data_dir=data_dir())
     served = GraderPredictor(ServeConfig(model_dir=model_dir, backend="onnx"))
     own = GraderPredictor(ServeConfig(model_dir=model_dir, backend="onnx", score_model=False))
+    before = without_points_line(GraderPredictor(ServeConfig(model_dir=model_dir, backend="onnx")))
     if served.score_model is None or not served.score_model.bands:
         raise SystemExit(f"{model_dir} has no verdict bands: run manage.py fit_score_model")
     german_train = [i for i in load_training_items(["saf"], data_dir()) if i.subset == "german"]
@@ -80,6 +107,8 @@ def main() -> None:
         result["sets"][name] = {
             "answers": len(items), "questions": len({i.question for i in items}),
             "served": summary(items, served.predict(items, allowed_labels=labels)),
+            "served_without_points_line": score_summary(
+                items, [p.score for p in before.predict(items, allowed_labels=labels)]),
             "cross_encoder": summary(items, own.predict(items, allowed_labels=labels)),
         }
     loqo = german_leave_one_question_out(served, german_train)

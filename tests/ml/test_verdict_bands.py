@@ -55,6 +55,12 @@ def test_bands_are_fitted_per_language_and_survive_json(banded_score_model):
     assert restored.bands.keys() == bands.keys()
     assert restored.bands["de"].correct == bands["de"].correct
     assert np.allclose(restored.bands["en"].coef, bands["en"].coef)
+    assert restored.bands["de"].points_slope == bands["de"].points_slope > 1.0  # German scores come out low
+    # A score_model.json written before the points line serves the score model's score unchanged.
+    old = banded_score_model.to_dict()
+    for language_bands in old["verdict_bands"].values():
+        del language_bands["points"]
+    assert np.array_equal(ScoreModel.from_dict(old).bands["de"].points(np.array([0.3, 0.7])), [0.3, 0.7])
 
 
 def test_a_language_with_too_few_answers_or_a_missing_verdict_gets_no_bands(saf_fitting):
@@ -81,11 +87,17 @@ def test_on_new_german_questions_bands_beat_the_cross_encoders_verdict(aligner, 
     assert f1_score(truth, [p.verdict for p in served], average="macro") > \
         f1_score(truth, [p.verdict for p in plain], average="macro") + 0.05
     bands = banded_score_model.bands["de"]
-    for prediction in served:
-        assert prediction.verdict == BAND_LABELS[int(bands.indices(np.array([prediction.score]))[0])]
+    raw = banded_score_model.predict(aligner.features(new))
+    for prediction, score in zip(served, raw):
+        assert prediction.verdict == BAND_LABELS[int(bands.indices(np.array([score]))[0])]
+        assert prediction.score == pytest.approx(float(bands.points(np.array([score]))[0]), abs=1e-3)
         assert prediction.confidence == pytest.approx(prediction.probabilities[prediction.verdict])
         assert sum(prediction.probabilities.values()) == pytest.approx(1.0)
         assert prediction.probabilities["contradictory"] == 0.0
+    # The German points line, fitted on other German questions, puts the score nearer the tutors' points.
+    points = np.array([i.normalised_score for i in new])
+    served_error = np.sqrt(np.mean((np.array([p.score for p in served]) - points) ** 2))
+    assert served_error < np.sqrt(np.mean((raw - points) ** 2))
 
 
 def test_fitted_questions_and_label_sets_without_partial_credit_keep_the_cross_encoders_verdict(
@@ -113,12 +125,14 @@ def test_fitted_questions_and_label_sets_without_partial_credit_keep_the_cross_e
     [own_four] = plain.predict([new_item], allowed_labels=LABELS)
     low = four.probabilities["contradictory"] + four.probabilities["incorrect"]
     en = banded_score_model.bands["en"]
-    assert low == pytest.approx(float(en.probabilities(np.array([four.score]))[0, 2]), abs=1e-6)
+    [raw] = banded_score_model.predict(served.aligner().features([new_item]))
+    assert four.score == pytest.approx(float(en.points(np.array([raw]))[0]), abs=1e-3)
+    assert low == pytest.approx(float(en.probabilities(np.array([raw]))[0, 2]), abs=1e-3)
     if low > 0:
         share = own_four.probabilities["contradictory"] / (own_four.probabilities["contradictory"]
                                                            + own_four.probabilities["incorrect"])
         assert four.probabilities["contradictory"] / low == pytest.approx(share, abs=1e-6)
-    expected = BAND_LABELS[int(en.indices(np.array([four.score]))[0])]
+    expected = BAND_LABELS[int(en.indices(np.array([raw]))[0])]
     if expected == "incorrect":
         assert four.verdict in ("incorrect", "contradictory")
     else:

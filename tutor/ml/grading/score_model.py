@@ -150,8 +150,8 @@ def rescore(
 
 
 def banded(prediction, item: GradedAnswer, *, allowed: set[str], bands: dict[str, VerdictBands]):
-    """The prediction with its verdict, probabilities and confidence from the bands of its score.
-    Where "contradictory" is allowed, the cross-encoder splits the low band's probability between it
+    """The prediction with its verdict, probabilities and confidence from the bands of its score, and the
+    score on the language's points scale (``VerdictBands.points``). Where "contradictory" is allowed, the cross-encoder splits the low band's probability between it
     and "incorrect"."""
     language_bands = bands_for(bands, item)
     index = int(language_bands.indices(np.array([prediction.score]))[0])
@@ -165,8 +165,9 @@ def banded(prediction, item: GradedAnswer, *, allowed: set[str], bands: dict[str
         probabilities["incorrect"] -= probabilities["contradictory"]
         if verdict == "incorrect" and probabilities["contradictory"] > probabilities["incorrect"]:
             verdict = "contradictory"
+    score = float(language_bands.points(np.array([prediction.score]))[0])
     return dataclasses.replace(prediction, verdict=verdict, probabilities=probabilities,
-                               confidence=probabilities[verdict])
+                               confidence=probabilities[verdict], score=score)
 
 
 def fit_for_version(
@@ -207,7 +208,9 @@ def fit_for_version(
         report["validation_pearson"][dataset] = row
     fit_version_bands(model, held_out=held_out, data_dir=data_dir, aligner=aligner, cap=train_config.max_train_items,
                       seed=train_config.seed)
-    report["verdict_bands"] = {language: {"answers": b.answers, "correct": b.correct, "partially_correct": b.partial}
+    report["verdict_bands"] = {language: {"answers": b.answers, "correct": b.correct, "partially_correct": b.partial,
+                                          "points_slope": round(b.points_slope, 4),
+                                          "points_intercept": round(b.points_intercept, 4)}
                                for language, b in model.bands.items()}
     report["validation_macro_f1"] = _validate_bands(model, validation, aligner=aligner, predictor=predictor)
     model.report = report
