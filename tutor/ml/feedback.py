@@ -40,7 +40,8 @@ GENERIC_ZIPF = 4.8
 # correct answer covers one. On SAF English unseen answers, with the served grader's verdicts and points, the
 # rule asks 22 % of the full-marks answers for more (49 % when every correct answer was) and still hints on 18
 # of the 22 answers called correct that lost points (19 before; ``benchmarks/feedback_vs_tutors.py --verdicts
-# served``).
+# served``). On SAF German, whose new-question points come from the German points line, 54 % of the full-marks
+# answers are asked for more (81 % before that line) and 24 of the 27 called correct that lost points.
 FULL_MARKS = 0.95
 _SENTENCE = re.compile(r"(?<=[.!?])\s+")
 _CLAUSE = re.compile(r";\s+|,\s+(?:and|but|so|because|which)\s+|\s+because\s+")
