@@ -87,7 +87,7 @@ def ideas_of(reference: str) -> list[str]:
     ideas: list[str] = []
     for sentence in _SENTENCE.split(reference.strip()):
         parts = _CLAUSE.split(sentence) if len(sentence) > 90 else [sentence]
-        ideas.extend(p.strip(" ,;.") for p in parts if len(_specific_words(p, "en")) >= 2)
+        ideas.extend(p.strip(" ,;.") for p in parts if len(_content_words(p)) >= 2)
     return ideas or ([reference.strip()] if reference.strip() else [])
 
 
@@ -140,7 +140,7 @@ _RUBRIC = {"de": frozenset("""richtig korrekt falsch antwort antworten beispiel 
     punkte punkt genannt nennen erwähnt erwähnen vollständig teilweise""".split())}
 
 
-def _specific_words(text: str, language: str) -> list[str]:
+def _content_words(text: str, language: str = "en") -> list[str]:
     stop = _stopwords(language)
     return [w for w in _WORD.findall(text.lower()) if w not in stop and len(w) > 2]
 
@@ -152,8 +152,8 @@ def missing_keywords(
     """The ``limit`` most specific words of a missing idea that neither the answer nor the question
     already uses (nor ``named``, the words of earlier hints), in the idea's order; generic words
     (``GENERIC_ZIPF`` in the ``language``'s own word frequencies) are never named."""
-    used = set(_specific_words(answer, language)) | set(_specific_words(question, language)) | set(named)
-    words = [w for w in dict.fromkeys(_specific_words(idea, language))
+    used = set(_content_words(answer, language)) | set(_content_words(question, language)) | set(named)
+    words = [w for w in dict.fromkeys(_content_words(idea, language))
              if w not in used and _zipf(w, language) < GENERIC_ZIPF]
     keep = set(sorted(words, key=lambda w: _zipf(w, language))[:limit])
     return [w for w in words if w in keep]

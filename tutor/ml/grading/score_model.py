@@ -151,8 +151,8 @@ def rescore(
 
 def banded(prediction, item: GradedAnswer, *, allowed: set[str], bands: dict[str, VerdictBands]):
     """The prediction with its verdict, probabilities and confidence from the bands of its score, and the
-    score on the language's points scale (``VerdictBands.points``). Where "contradictory" is allowed, the cross-encoder splits the low band's probability between it
-    and "incorrect"."""
+    score on the language's points scale (``VerdictBands.points``). Where "contradictory" is allowed, the
+    cross-encoder splits the low band's probability between it and "incorrect"."""
     language_bands = bands_for(bands, item)
     index = int(language_bands.indices(np.array([prediction.score]))[0])
     probabilities = dict.fromkeys(prediction.probabilities, 0.0)
