@@ -181,3 +181,10 @@ def test_a_teachers_note_is_passed_on_in_the_questions_language_and_attributed_o
     assert feedback.from_teacher_note(german, "de") == german
     assert feedback.from_teacher_note("Say  what\nevaporates.") == (
         "Your teacher's note on an answer almost identical to yours: Say what evaporates.")
+
+
+def test_an_abbreviation_does_not_end_an_idea():
+    ideas = feedback.ideas_of(SAF_DE_REFERENCE)
+    assert "Menschliche Komponenten beinhalten z.B. die Begrüßung (0.25 P), Verabschiedung (0.25 P), Höflichkeit " \
+           "oder Fokus auf den Kunden" in ideas
+    assert not any(idea.startswith("die Begrüßung") for idea in ideas)
