@@ -14,7 +14,7 @@ English, German), whose own word frequencies and stop words decide which words a
 Measured against SAF's human tutors (``benchmarks/feedback_vs_tutors.py``, English unseen answers): of the
 reference words a tutor's feedback names for an answer that lost points, Tutor's feedback names 43.5 %
 (precision 13 %, 6.5 words named); the same number of the rarest reference words the answer lacks names
-34.8 %.
+34.8 %. German unseen answers: 46.5 % (precision 6 %, 9.3 words), the rarest words 44.2 %.
 """
 
 from __future__ import annotations
