@@ -157,8 +157,8 @@ def notes_memory(encoder, language: str) -> AnswerMemory:
 
 
 def teacher_notes(rows, encoder, composed: dict[str, str], measure: Measure) -> dict:
-    """How the notes of near-identical training answers fare as feedback for ``rows`` (see the docstring)."""
-    rows = [r for r in rows if r.feedback and r.score is not None and r.max_score]
+    """How the notes of near-identical training answers fare as feedback for ``rows`` (those with feedback and
+    points, as ``main`` keeps them; see the docstring)."""
     memory = notes_memory(encoder, measure.language)
     notes = [reusable_note(r.label or "", vote, config=memory.config) for r, vote in zip(rows, memory.votes(rows))]
     noted = [(r, n) for r, n in zip(rows, notes) if n]

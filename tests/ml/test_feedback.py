@@ -2,6 +2,7 @@
 
 import pytest
 
+from tests.ml.saf_texts import SAF_DE_QUESTION, SAF_DE_REFERENCE
 from tutor.ml import feedback
 from tutor.ml.retrieval.embedder import get_embedder
 
@@ -149,18 +150,9 @@ def test_a_correct_answer_is_asked_for_more_only_below_full_marks(encoder):
     assert short.startswith(full) and "To earn full marks, you could also mention:" in short
 
 
-# A real SAF German question (3), its reference answer and an answer its tutor graded incorrect (3.3).
-SAF_DE_QUESTION = "Frage 3: Worauf sollst du im Kundengespräch mit dem Mitarbeiter achten?"
-SAF_DE_REFERENCE = (
-    "In der Interaktion mit dem Mitarbeiter soll sowohl auf menschliche, als auch auf verkäuferische Aspekte "
-    "geachtet werden. Menschliche Komponenten beinhalten z.B. die Begrüßung (0.25 P), Verabschiedung (0.25 P), "
-    "Höflichkeit oder Fokus auf den Kunden. Verkäuferische Aspekte sind z.B. die Nachfrage nach Upselling "
-    "(Zusatzangebot) (0.25 P) oder einer Kundenkarte (0.25 P)."
-)
-
 
 def test_feedback_on_a_german_question_is_german_and_names_no_generic_german_words(encoder):
-    answer = "Arbeitskleidung, Kundensprache"
+    answer = "Arbeitskleidung, Kundensprache"  # SAF German answer 3.3, graded incorrect by its tutor
     language = feedback.language_of(SAF_DE_QUESTION, [SAF_DE_REFERENCE])
     assert language == "de" and feedback.language_of(IPP_QUESTION, [IPP_REFERENCE]) == "en"
     alignment = feedback.align(reference_answers=[SAF_DE_REFERENCE], answer=answer, encoder=encoder,

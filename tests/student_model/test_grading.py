@@ -154,7 +154,7 @@ def test_an_almost_identical_answer_gets_the_note_its_teacher_wrote(active_grade
 
 
 def test_an_answer_to_a_german_question_gets_german_feedback(active_grader):
-    from tests.ml.test_feedback import SAF_DE_QUESTION, SAF_DE_REFERENCE
+    from tests.ml.saf_texts import SAF_DE_QUESTION, SAF_DE_REFERENCE
 
     question = factories.QuestionFactory(prompt=SAF_DE_QUESTION, reference=SAF_DE_REFERENCE, max_points=1.0)
     submission = factories.SubmissionFactory(question=question, answer="Arbeitskleidung, Kundensprache")
