@@ -8,7 +8,11 @@ version's score_model.json). Elsewhere (fitted questions, SemEval's 3-way labels
 decides. Measured on questions the version was never fitted on: its SAF English and SemEval validation
 questions, SAF German unseen answers (German was never trained on; its bands were fitted on the German
 training answers, so of the same questions), and SAF German by leave-one-question-out, the bands refitted
-on the other German questions each time (the honest figure for a new German question). Prints one JSON
+on the other German questions each time (the honest figure for a new German question). SemEval's 3-way
+verdicts on new questions come from the version's verdict stack (``verdict_stack.py``), fitted on those
+same validation questions, so ``semeval_validation_questions`` is in-sample for it; the honest figure is
+``semeval_validation_leave_one_question_out``, the stack refitted on the other questions each time, per
+subset too (``_int8``: with the int8 cross-encoder the product serves). Prints one JSON
 object: macro-F1 and expected calibration error, served and the cross-encoder's, and where the answers
 have points, Pearson, RMSE and QWK of the normalised score, served with and without the language's
 points line (``VerdictBands.points``) and the cross-encoder's.
@@ -33,6 +37,7 @@ from tutor.ml.grading.pipeline import version_split  # noqa: E402
 from tutor.ml.grading.predictor import GraderPredictor  # noqa: E402
 from tutor.ml.grading.sources import load_training_items  # noqa: E402
 from tutor.ml.grading.verdict_bands import BAND_LABELS, VerdictBands  # noqa: E402
+from tutor.ml.grading.verdict_stack import VerdictStack, stack_inputs  # noqa: E402
 from tutor.ml.metrics import expected_calibration_error, macro_f1, pearson, qwk, rmse  # noqa: E402
 
 
@@ -85,6 +90,32 @@ def german_leave_one_question_out(predictor, german: list) -> dict:
             "served_without_points_line": score_summary(ordered, raw)}
 
 
+def semeval_leave_one_question_out(predictor, own, items: list) -> dict:
+    """SemEval's verdict stack refitted on the other validation questions, applied to the left-out one's
+    answers; macro-F1 and calibration beside the cross-encoder's, overall and per subset."""
+    labels = DATASET_LABELS["semeval"]
+    cross_encoder = own.predict(items, allowed_labels=labels)
+    features = predictor.aligner().features(items)
+    x = stack_inputs([p.probabilities for p in cross_encoder], labels, predictor.score_model.predict(features), features)
+    questions = np.array([i.question for i in items])
+    verdicts, confidences = [""] * len(items), [0.0] * len(items)
+    for question in sorted(set(questions)):
+        fit, test = np.where(questions != question)[0], np.where(questions == question)[0]
+        stack = VerdictStack.fit(x[fit], [items[k].label for k in fit], labels)
+        for k, row in zip(test, stack.probabilities(x[test])):
+            verdicts[k], confidences[k] = labels[int(row.argmax())], float(row.max())
+    result = {"answers": len(items), "questions": len(set(questions))}
+    for subset in [None] + sorted({i.subset for i in items}):
+        picked = [k for k, i in enumerate(items) if subset is None or i.subset == subset]
+        truth = [items[k].label for k in picked]
+        served = {"macro_f1": round(macro_f1(truth, [verdicts[k] for k in picked]), 4),
+                  "ece": round(expected_calibration_error([confidences[k] for k in picked],
+                                                          [verdicts[k] == items[k].label for k in picked]), 4)}
+        result[subset or "all"] = {"answers": len(picked), "served": served,
+                                   "cross_encoder": summary([items[k] for k in picked], [cross_encoder[k] for k in picked])}
+    return result
+
+
 def main() -> None:
     model_dir = version_from_args(__doc__.splitlines()[0])
     fitted, validation = version_split(model_dir, data_dir=data_dir())
@@ -114,6 +145,12 @@ def main() -> None:
     loqo = german_leave_one_question_out(served, german_train)
     loqo["cross_encoder"] = summary(german_train, own.predict(german_train, allowed_labels=DATASET_LABELS["saf"]))
     result["sets"]["saf_german_train_leave_one_question_out"] = loqo
+    semeval = sets["semeval_validation_questions"][1]
+    result["sets"]["semeval_validation_leave_one_question_out"] = semeval_leave_one_question_out(served, own, semeval)
+    # The same with the cross-encoder as the product serves it (int8), which the shipped stack was fitted on.
+    own_int8 = GraderPredictor(ServeConfig(model_dir=model_dir, backend="onnx", int8=True, score_model=False))
+    result["sets"]["semeval_validation_leave_one_question_out_int8"] = semeval_leave_one_question_out(
+        served, own_int8, semeval)
     print(json.dumps(result, indent=2))
 
 

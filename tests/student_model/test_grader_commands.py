@@ -189,10 +189,13 @@ def test_fit_score_model_writes_it_into_the_version_and_reports_validation(grade
     # evaluate_grader serves it: the answers to the validation questions are the ones it scores.
     evaluated = _evaluate("--format", "mohler", "--data", str(data / "mohler.jsonl.gz"), "--memory", "none")
     assert evaluated["score_model"] == {"present": True, "answers_scored": validation["answers"],
-                                        "answers_banded": validation["answers"], "band_languages": ["en"]}
-    # SemEval's 3-way labels have no partial credit: its answers to new questions keep the grader's verdict.
+                                        "answers_banded": validation["answers"], "answers_stacked": 0,
+                                        "band_languages": ["en"]}
+    # SemEval's 3-way labels have no partial credit, and a verdict stack needs three validation questions
+    # (here there are at most two): its answers to new questions keep the grader's verdict.
+    assert report["verdict_stacks"] == {} and model.stacks == {}
     semeval = _evaluate("--format", "semeval", "--data", str(data / "semeval.jsonl.gz"), "--memory", "none")
-    assert semeval["n"] > 0 and semeval["score_model"]["answers_banded"] == 0
+    assert semeval["n"] > 0 and semeval["score_model"]["answers_banded"] == semeval["score_model"]["answers_stacked"] == 0
 
     with pytest.raises(CommandError, match="no semeval data under"):
         call_command("fit_score_model", "--data-dir", str(tmp_path / "empty"), stderr=io.StringIO())

@@ -14,6 +14,7 @@ from tutor.ml.grading.evaluate import allowed_for, evaluate_items
 from tutor.ml.grading.memory import MemoryGrader, memory_for, training_memory
 from tutor.ml.grading.predictor import get_predictor
 from tutor.ml.grading.sources import read_any
+from tutor.ml.grading.verdict_stack import label_set_key
 from tutor.ml.retrieval.embedder import get_embedder
 
 
@@ -71,13 +72,16 @@ class Command(BaseCommand):
         score_model = predictor.score_model
         new_questions = sum(not score_model.knows(i.question) for i in items) if score_model is not None else 0
         # of those, the answers whose verdict is a band of that score (a label set with partial credit)
-        banded = new_questions if score_model is not None and score_model.bands \
-            and "partially_correct" in allowed_for(options["format"]) else 0
+        labels = allowed_for(options["format"])
+        banded = new_questions if score_model is not None and score_model.bands and "partially_correct" in labels else 0
+        # ... or from a verdict stack (a label set without partial credit, such as SemEval's 3-way)
+        stacked = new_questions if score_model is not None and "partially_correct" not in labels \
+            and label_set_key(labels) in score_model.stacks else 0
         result = {"model": version, "int8": options["int8"], "backend": options["backend"], "data": options["data"],
                   "memory": {"source": options["memory"], "graded_answers": memory_size},
                   # answers to questions the version was not fitted on, scored by its score model
                   "score_model": {"present": score_model is not None, "answers_scored": new_questions,
-                                  "answers_banded": banded,
+                                  "answers_banded": banded, "answers_stacked": stacked,
                                   "band_languages": sorted(score_model.bands) if score_model is not None else []},
                   **evaluate_items(grader, items, options["format"])}
         if not options["json"]:

@@ -42,8 +42,10 @@ class Command(BaseCommand):
             band_datasets=tuple(d.strip() for d in options["band_datasets"].split(",") if d.strip()),
             alpha=options["alpha"], model_weight=options["model_weight"],
         )
-        # The cross-encoder's own score on the same validation questions, for comparison.
-        predictor = GraderPredictor(ServeConfig(model_dir=version.path, score_model=False))
+        # The cross-encoder as served: its own score on the validation questions, for comparison, and its
+        # verdict probabilities, which the verdict stacks of new questions take as inputs.
+        predictor = GraderPredictor(ServeConfig(model_dir=version.path, score_model=False,
+                                                backend=settings.GRADER_BACKEND, int8=settings.GRADER_INT8))
         try:
             model = fit_for_version(version.path, data_dir=options["data_dir"], aligner=Aligner(get_embedder()),
                                     config=config, predictor=predictor)

@@ -105,11 +105,16 @@ class Command(BaseCommand):
 
     def _fit_score_model(self, output_dir, data_dir):
         from tutor.ml.grading.alignment import Aligner
+        from tutor.ml.grading.config import ServeConfig
+        from tutor.ml.grading.predictor import GraderPredictor
         from tutor.ml.grading.score_model import fit_for_version
         from tutor.ml.retrieval.embedder import get_embedder
 
+        predictor = GraderPredictor(ServeConfig(model_dir=output_dir, score_model=False,
+                                                backend=settings.GRADER_BACKEND, int8=settings.GRADER_INT8))
         try:
-            model = fit_for_version(output_dir, data_dir=data_dir, aligner=Aligner(get_embedder()))
+            model = fit_for_version(output_dir, data_dir=data_dir, aligner=Aligner(get_embedder()),
+                                    predictor=predictor)
         except (FileNotFoundError, ValueError) as error:
             self.stderr.write(f"No score model for new questions ({error}); the grader's own score serves them.")
             return

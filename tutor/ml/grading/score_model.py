@@ -13,7 +13,9 @@ answers of its training questions, and the list of questions it was fitted on:
 
 On fitted questions the verdict and its confidence come from the cross-encoder. On new questions with
 a partial-credit label set they come from bands of this score (``verdict_bands.py``), fitted per
-language on graded answers the regression never saw; elsewhere from the cross-encoder.
+language on graded answers the regression never saw; with a label set without partial credit (SemEval's
+3-way), from a logistic regression over the cross-encoder's probabilities and the alignment features
+(``verdict_stack.py``), fitted on the version's validation questions; else from the cross-encoder.
 ``Prediction.points`` then keeps the score inside the verdict's band.
 
 The regression: standardised features, their degree-2 products, ridge. Kept as plain numbers in
@@ -36,6 +38,7 @@ from .alignment import FEATURES
 from .dataset import score_target
 from .memory import question_key
 from .verdict_bands import BAND_LABELS, VerdictBands, bands_for, fit_bands
+from .verdict_stack import VerdictStack, label_set_key, leave_one_question_out, stack_inputs
 
 SCORE_MODEL_FILE = "score_model.json"
 
@@ -66,6 +69,7 @@ class ScoreModel:
     features: tuple[str, ...] = FEATURES
     report: dict = field(default_factory=dict)  # what it was fitted on and how it validated
     bands: dict[str, VerdictBands] = field(default_factory=dict)  # per language (verdict_bands.py)
+    stacks: dict[str, VerdictStack] = field(default_factory=dict)  # per label set without partial credit
 
     @classmethod
     def fit(cls, x: np.ndarray, y: np.ndarray, *, config: ScoreModelConfig = ScoreModelConfig()) -> "ScoreModel":
@@ -101,6 +105,7 @@ class ScoreModel:
             | {"intercept": self.intercept},
             "report": self.report,
             "verdict_bands": {language: bands.to_dict() for language, bands in self.bands.items()},
+            "verdict_stacks": {key: stack.to_dict() for key, stack in self.stacks.items()},
             "fitted_questions": sorted(self.fitted_questions),
         }
 
@@ -116,7 +121,8 @@ class ScoreModel:
                                                                         "expanded_scale", "coef")),
                    float(params["intercept"]), config=config, fitted_questions=frozenset(data["fitted_questions"]),
                    report=data.get("report", {}),
-                   bands={lang: VerdictBands.from_dict(b) for lang, b in data.get("verdict_bands", {}).items()})
+                   bands={lang: VerdictBands.from_dict(b) for lang, b in data.get("verdict_bands", {}).items()},
+                   stacks={key: VerdictStack.from_dict(s) for key, s in data.get("verdict_stacks", {}).items()})
 
     def save(self, version_dir: str | Path) -> Path:
         path = Path(version_dir) / SCORE_MODEL_FILE
@@ -134,19 +140,33 @@ def rescore(
     allowed: list[set[str]] | None = None,
 ) -> list:
     """Predictions with the score model's score on the items whose question the grader was not fitted
-    on, and, where ``allowed`` (each item's allowed verdicts) has partial credit, its banded verdict."""
+    on; where ``allowed`` (each item's allowed verdicts) has partial credit, its banded verdict, and where
+    it has none and the model has a verdict stack for that label set, the stack's verdict."""
     new = [k for k, item in enumerate(items) if not score_model.knows(item.question)]
     if not new:
         return predictions
-    scores = score_model.predict(aligner.features([items[k] for k in new]))
+    features = aligner.features([items[k] for k in new])
+    scores = score_model.predict(features)
     weight = score_model.config.model_weight
     out = list(predictions)
-    for k, score in zip(new, scores):
+    for row, (k, score) in enumerate(zip(new, scores)):
         mixed = float(min(max(weight * predictions[k].score + (1 - weight) * float(score), 0.0), 1.0))
         out[k] = dataclasses.replace(predictions[k], score=mixed)
-        if allowed is not None and "partially_correct" in allowed[k] and score_model.bands:
+        if allowed is None:
+            continue
+        if "partially_correct" in allowed[k] and score_model.bands:
             out[k] = banded(out[k], items[k], allowed=allowed[k], bands=score_model.bands)
+        elif (stack := score_model.stacks.get(label_set_key(allowed[k]))) is not None:
+            x = stack_inputs([predictions[k].probabilities], stack.labels, np.array([score]), features[row:row + 1])
+            out[k] = stacked(out[k], stack.probabilities(x)[0], stack.labels)
     return out
+
+
+def stacked(prediction, probabilities: np.ndarray, labels: tuple[str, ...]):
+    """The prediction with its verdict, probabilities and confidence from a verdict stack."""
+    by_label = dict.fromkeys(prediction.probabilities, 0.0) | {name: float(p) for name, p in zip(labels, probabilities)}
+    verdict = labels[int(np.argmax(probabilities))]
+    return dataclasses.replace(prediction, verdict=verdict, probabilities=by_label, confidence=by_label[verdict])
 
 
 def banded(prediction, item: GradedAnswer, *, allowed: set[str], bands: dict[str, VerdictBands]):
@@ -213,8 +233,48 @@ def fit_for_version(
                                           "points_intercept": round(b.points_intercept, 4)}
                                for language, b in model.bands.items()}
     report["validation_macro_f1"] = _validate_bands(model, validation, aligner=aligner, predictor=predictor)
+    if predictor is not None:
+        report["verdict_stacks"] = fit_version_stacks(model, validation, aligner=aligner, predictor=predictor)
     model.report = report
     return model
+
+
+def fit_version_stacks(model: ScoreModel, validation: list[GradedAnswer], *, aligner, predictor) -> dict:
+    """The model's verdict stacks (``verdict_stack.py``), one per label set without partial credit among the
+    validation answers' data sets, fitted on those answers (questions the cross-encoder never saw); returns
+    what they were fitted on and their leave-one-question-out macro-F1 beside the cross-encoder's."""
+    from sklearn.metrics import f1_score
+
+    from .evaluate import allowed_for
+
+    model.stacks = {}
+    report = {}
+    for dataset in sorted({i.dataset for i in validation}):
+        labels = tuple(allowed_for(dataset) or ())
+        items = [i for i in validation if i.dataset == dataset and i.label in labels]
+        questions = [question_key(i.question) for i in items]
+        if not labels or "partially_correct" in labels or len(set(questions)) < 3:
+            continue
+        own = predictor.predict(items, allowed_labels=labels)
+        features = aligner.features(items)
+        x = stack_inputs([p.probabilities for p in own], labels, model.predict(features), features)
+        truth = [i.label for i in items]
+        try:
+            held_out = leave_one_question_out(x, truth, questions, labels)
+            stack = VerdictStack.fit(x, truth, labels)
+        except ValueError as error:  # a label no answer has: the cross-encoder keeps the verdict
+            report[dataset] = {"skipped": str(error)}
+            continue
+        grader_f1 = float(f1_score(truth, [p.verdict for p in own], average="macro"))
+        stack_f1 = float(f1_score(truth, held_out, average="macro"))
+        stack.report = {"dataset": dataset, "answers": len(items), "questions": len(set(questions)),
+                        "grader_macro_f1": round(grader_f1, 4),
+                        "stack_macro_f1_leave_one_question_out": round(stack_f1, 4)}
+        report[dataset] = stack.report
+        if stack_f1 > grader_f1:  # else the cross-encoder keeps the verdict
+            model.stacks[label_set_key(labels)] = stack
+        report[dataset] = stack.report | {"used": stack_f1 > grader_f1}
+    return report
 
 
 def fit_version_bands(model: ScoreModel, *, held_out: set[str], data_dir, aligner, cap: int | None, seed: int) -> None:
