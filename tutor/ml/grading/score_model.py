@@ -270,7 +270,6 @@ def fit_version_stacks(model: ScoreModel, validation: list[GradedAnswer], *, ali
         stack.report = {"dataset": dataset, "answers": len(items), "questions": len(set(questions)),
                         "grader_macro_f1": round(grader_f1, 4),
                         "stack_macro_f1_leave_one_question_out": round(stack_f1, 4)}
-        report[dataset] = stack.report
         if stack_f1 > grader_f1:  # else the cross-encoder keeps the verdict
             model.stacks[label_set_key(labels)] = stack
         report[dataset] = stack.report | {"used": stack_f1 > grader_f1}
