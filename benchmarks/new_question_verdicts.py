@@ -30,14 +30,16 @@ sys.path.insert(0, str(ROOT / "benchmarks"))
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
 
 import numpy as np  # noqa: E402
+import torch  # noqa: E402
 
 from _grading_data import data_dir, load_split, version_from_args  # noqa: E402
+from tutor.ml.grading.calibration import fit_temperature  # noqa: E402
 from tutor.ml.grading.config import DATASET_LABELS, ServeConfig  # noqa: E402
 from tutor.ml.grading.pipeline import version_split  # noqa: E402
 from tutor.ml.grading.predictor import GraderPredictor  # noqa: E402
 from tutor.ml.grading.sources import load_training_items  # noqa: E402
 from tutor.ml.grading.verdict_bands import BAND_LABELS, VerdictBands  # noqa: E402
-from tutor.ml.grading.verdict_stack import VerdictStack, stack_inputs  # noqa: E402
+from tutor.ml.grading.verdict_stack import leave_one_question_out, softmax, stack_inputs  # noqa: E402
 from tutor.ml.metrics import expected_calibration_error, macro_f1, pearson, qwk, rmse  # noqa: E402
 
 
@@ -92,25 +94,29 @@ def german_leave_one_question_out(predictor, german: list) -> dict:
 
 def semeval_leave_one_question_out(predictor, own, items: list) -> dict:
     """SemEval's verdict stack refitted on the other validation questions, applied to the left-out one's
-    answers; macro-F1 and calibration beside the cross-encoder's, overall and per subset."""
+    answers (its temperature fitted on the other questions' held-out logits, as fit_version_stacks fits
+    it on all of them); macro-F1 and calibration beside the cross-encoder's, overall and per subset."""
     labels = DATASET_LABELS["semeval"]
     cross_encoder = own.predict(items, allowed_labels=labels)
     features = predictor.aligner().features(items)
     x = stack_inputs([p.probabilities for p in cross_encoder], labels, predictor.score_model.predict(features), features)
+    truth = [i.label for i in items]
     questions = np.array([i.question for i in items])
-    verdicts, confidences = [""] * len(items), [0.0] * len(items)
+    logits = leave_one_question_out(x, truth, list(questions), labels)
+    indices = torch.tensor([labels.index(t) for t in truth])
+    probabilities = np.zeros_like(logits)
     for question in sorted(set(questions)):
-        fit, test = np.where(questions != question)[0], np.where(questions == question)[0]
-        stack = VerdictStack.fit(x[fit], [items[k].label for k in fit], labels)
-        for k, row in zip(test, stack.probabilities(x[test])):
-            verdicts[k], confidences[k] = labels[int(row.argmax())], float(row.max())
+        others, inside = questions != question, questions == question
+        temperature = fit_temperature(torch.tensor(logits[others], dtype=torch.float32), indices[others])
+        probabilities[inside] = softmax(logits[inside] / temperature)
+    verdicts = [labels[k] for k in probabilities.argmax(1)]
+    confidences = probabilities.max(1)
     result = {"answers": len(items), "questions": len(set(questions))}
     for subset in [None] + sorted({i.subset for i in items}):
         picked = [k for k, i in enumerate(items) if subset is None or i.subset == subset]
-        truth = [items[k].label for k in picked]
-        served = {"macro_f1": round(macro_f1(truth, [verdicts[k] for k in picked]), 4),
+        served = {"macro_f1": round(macro_f1([truth[k] for k in picked], [verdicts[k] for k in picked]), 4),
                   "ece": round(expected_calibration_error([confidences[k] for k in picked],
-                                                          [verdicts[k] == items[k].label for k in picked]), 4)}
+                                                          [verdicts[k] == truth[k] for k in picked]), 4)}
         result[subset or "all"] = {"answers": len(picked), "served": served,
                                    "cross_encoder": summary([items[k] for k in picked], [cross_encoder[k] for k in picked])}
     return result

@@ -15,7 +15,8 @@ from tutor.ml.grading.alignment import Aligner
 from tutor.ml.grading.config import DATASET_LABELS, ServeConfig
 from tutor.ml.grading.predictor import GraderPredictor, Prediction
 from tutor.ml.grading.score_model import ScoreModel, fit_version_stacks, question_fingerprint
-from tutor.ml.grading.verdict_stack import VerdictStack, label_set_key, leave_one_question_out, stack_inputs
+from tutor.ml.grading.verdict_stack import (VerdictStack, label_set_key, leave_one_question_out, softmax,
+                                           stack_inputs)
 from tutor.ml.retrieval.embedder import get_embedder
 
 SEMEVAL = DATASET_LABELS["semeval"]
@@ -70,6 +71,7 @@ def test_on_new_semeval_questions_the_stack_beats_the_cross_encoders_verdict(ali
     report = fit_version_stacks(model, fitting, aligner=aligner, predictor=plain)
     assert report["semeval"]["answers"] == len(fitting) and report["semeval"]["questions"] == 6
     assert report["semeval"]["used"] and set(model.stacks) == {label_set_key(SEMEVAL)}
+    assert model.stacks[label_set_key(SEMEVAL)].temperature == pytest.approx(report["semeval"]["temperature"], abs=1e-4)
     model.save(version)
     assert ScoreModel.load(version).stacks[label_set_key(SEMEVAL)].report == model.stacks[label_set_key(SEMEVAL)].report
 
@@ -118,10 +120,25 @@ def test_leave_one_question_out_predicts_each_question_from_a_stack_fitted_on_th
     questions = [f"q{k // 20}" for k in range(60)]  # three questions, each with all three verdicts
     truth = [SEMEVAL[k] for k in verdicts]
     held_out = leave_one_question_out(x, truth, questions, SEMEVAL)
+    assert held_out.shape == (60, 3)
     for question in ("q0", "q1", "q2"):
         inside = [k for k, q in enumerate(questions) if q == question]
         others = [k for k, q in enumerate(questions) if q != question]
         stack = VerdictStack.fit(x[others], [truth[k] for k in others], SEMEVAL)
-        assert [held_out[k] for k in inside] == [SEMEVAL[int(r.argmax())] for r in stack.probabilities(x[inside])]
-    in_sample = VerdictStack.fit(x, truth, SEMEVAL).probabilities(x).argmax(1)
-    assert [SEMEVAL[k] for k in in_sample] != held_out  # the estimate is not the in-sample fit
+        assert np.allclose(held_out[inside], stack.logits(x[inside]))
+    in_sample = VerdictStack.fit(x, truth, SEMEVAL).logits(x)
+    assert not np.allclose(in_sample, held_out)  # the estimate is not the in-sample fit
+
+
+def test_the_temperature_softens_the_probabilities_but_keeps_the_verdict():
+    rng = np.random.default_rng(2)
+    verdicts = rng.integers(0, 3, size=90)
+    x = rng.normal(size=(90, 4))
+    x[:, 0] += 3 * verdicts
+    stack = VerdictStack.fit(x, [SEMEVAL[k] for k in verdicts], SEMEVAL)
+    sharp = stack.probabilities(x)
+    stack.temperature = 2.0
+    soft = stack.probabilities(x)
+    assert np.allclose(soft, softmax(stack.logits(x) / 2.0))
+    assert (soft.argmax(1) == sharp.argmax(1)).all() and (soft.max(1) < sharp.max(1)).all()
+    assert VerdictStack.from_dict(stack.to_dict()).temperature == 2.0

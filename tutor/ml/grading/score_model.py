@@ -38,7 +38,7 @@ from .alignment import FEATURES
 from .dataset import score_target
 from .memory import question_key
 from .verdict_bands import BAND_LABELS, VerdictBands, bands_for, fit_bands
-from .verdict_stack import VerdictStack, label_set_key, leave_one_question_out, stack_inputs
+from .verdict_stack import VerdictStack, label_set_key, leave_one_question_out, softmax, stack_inputs
 
 SCORE_MODEL_FILE = "score_model.json"
 
@@ -243,8 +243,11 @@ def fit_version_stacks(model: ScoreModel, validation: list[GradedAnswer], *, ali
     """The model's verdict stacks (``verdict_stack.py``), one per label set without partial credit among the
     validation answers' data sets, fitted on those answers (questions the cross-encoder never saw); returns
     what they were fitted on and their leave-one-question-out macro-F1 beside the cross-encoder's."""
+    import torch
     from sklearn.metrics import f1_score
 
+    from ..metrics import expected_calibration_error
+    from .calibration import fit_temperature
     from .evaluate import allowed_for
 
     model.stacks = {}
@@ -265,11 +268,19 @@ def fit_version_stacks(model: ScoreModel, validation: list[GradedAnswer], *, ali
         except ValueError as error:  # a label no answer has: the cross-encoder keeps the verdict
             report[dataset] = {"skipped": str(error)}
             continue
+        indices = torch.tensor([labels.index(t) for t in truth])
+        stack.temperature = fit_temperature(torch.tensor(held_out, dtype=torch.float32), indices)
+        probabilities = softmax(held_out / stack.temperature)
         grader_f1 = float(f1_score(truth, [p.verdict for p in own], average="macro"))
-        stack_f1 = float(f1_score(truth, held_out, average="macro"))
+        stack_f1 = float(f1_score(truth, [labels[k] for k in held_out.argmax(1)], average="macro"))
         stack.report = {"dataset": dataset, "answers": len(items), "questions": len(set(questions)),
                         "grader_macro_f1": round(grader_f1, 4),
-                        "stack_macro_f1_leave_one_question_out": round(stack_f1, 4)}
+                        "stack_macro_f1_leave_one_question_out": round(stack_f1, 4),
+                        "temperature": round(stack.temperature, 4),
+                        "grader_ece": round(expected_calibration_error([p.confidence for p in own],
+                                                                       [p.verdict == t for p, t in zip(own, truth)]), 4),
+                        "stack_ece_leave_one_question_out": round(expected_calibration_error(
+                            probabilities.max(1), indices.numpy() == probabilities.argmax(1)), 4)}
         if stack_f1 > grader_f1:  # else the cross-encoder keeps the verdict
             model.stacks[label_set_key(labels)] = stack
         report[dataset] = stack.report | {"used": stack_f1 > grader_f1}
