@@ -107,6 +107,14 @@ def saf_sample(subset: str, n_questions: int, *, split: str = "train") -> list[G
     return [r for r in rows if r.question_id in questions]
 
 
+def semeval_questions(subset: str, first: int, count: int) -> list[GradedAnswer]:
+    """Every real SemEval training answer of ``subset`` ("sciEntsBank" / "beetle") to ``count`` questions,
+    from the ``first``-th on, in file order."""
+    rows = [r for r in _asag_rows("semeval", "semeval2013-3way/training") if r.subset == subset and r.split == "train"]
+    questions = set(list(dict.fromkeys(r.question_id for r in rows))[first:first + count])
+    return [r for r in rows if r.question_id in questions]
+
+
 def _asag_rows(name: str, original: str) -> list[GradedAnswer]:
     """A data set's real graded answers: the repo's compact copy, else the original release."""
     from tutor.ml.data.asag import read_dataset, read_jsonl_gz

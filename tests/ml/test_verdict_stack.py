@@ -10,7 +10,7 @@ from sklearn.metrics import f1_score
 from sklearn.pipeline import make_pipeline
 from sklearn.preprocessing import StandardScaler
 
-from tests.ml.grader_fixture import _asag_rows, fitted_score_model
+from tests.ml.grader_fixture import fitted_score_model, semeval_questions
 from tutor.ml.grading.alignment import Aligner
 from tutor.ml.grading.config import DATASET_LABELS, ServeConfig
 from tutor.ml.grading.predictor import GraderPredictor, Prediction
@@ -25,13 +25,6 @@ SEMEVAL = DATASET_LABELS["semeval"]
 @pytest.fixture(scope="module")
 def aligner():
     return Aligner(get_embedder())
-
-
-def sciEntsBank_questions(first: int, count: int):
-    """Every real SciEntsBank training answer to ``count`` questions, from the ``first``-th on."""
-    rows = [r for r in _asag_rows("semeval", "semeval2013-3way/training") if r.subset == "sciEntsBank" and r.split == "train"]
-    questions = list(dict.fromkeys(r.question_id for r in rows))[first:first + count]
-    return [r for r in rows if r.question_id in set(questions)]
 
 
 def test_it_predicts_as_scikit_learns_logistic_regression_and_survives_json():
@@ -62,7 +55,7 @@ def test_inputs_are_log_probabilities_of_the_label_set_then_the_score_then_the_f
 def test_on_new_semeval_questions_the_stack_beats_the_cross_encoders_verdict(aligner, grader, tmp_path):
     """Fitted on six questions' answers, served on four other questions, as a version's validation
     questions fit it and the questions of a new course are served by it."""
-    fitting, new = sciEntsBank_questions(0, 6), sciEntsBank_questions(6, 4)
+    fitting, new = semeval_questions("sciEntsBank", 0, 6), semeval_questions("sciEntsBank", 6, 4)
     version = tmp_path / "grader-with-stack"
     shutil.copytree(grader.path, version)
     plain = GraderPredictor(ServeConfig(model_dir=version, score_model=False))
@@ -103,13 +96,13 @@ class _Oracle:
 
 
 def test_a_stack_no_better_than_the_cross_encoder_on_held_out_questions_is_not_kept(aligner):
-    items = sciEntsBank_questions(0, 6)
+    items = semeval_questions("sciEntsBank", 0, 6)
     model = fitted_score_model()
     report = fit_version_stacks(model, items, aligner=aligner, predictor=_Oracle())
     assert report["semeval"]["grader_macro_f1"] == 1.0 and not report["semeval"]["used"]
     assert model.stacks == {}
     # and none at all from fewer than three questions
-    assert fit_version_stacks(model, sciEntsBank_questions(0, 2), aligner=aligner, predictor=_Oracle()) == {}
+    assert fit_version_stacks(model, semeval_questions("sciEntsBank", 0, 2), aligner=aligner, predictor=_Oracle()) == {}
 
 
 def test_leave_one_question_out_predicts_each_question_from_a_stack_fitted_on_the_others():
