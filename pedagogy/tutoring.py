@@ -5,7 +5,8 @@
   unsure, offers the closest sections, and the message is flagged for the teacher;
 - a request for an assigned question's answer (an explicit request, or the question's prompt
   pasted): graded hints, never the reference answer: 1. where to read; 2. the ideas the last
-  attempt missed (``tutor.ml.feedback``); 3. the key words of every idea; then encouragement;
+  attempt missed (``tutor.ml.feedback``); 3. the key words of every idea; then encouragement; written in
+  the question's language (``hint_phrasings``), like the feedback on an answer to it;
 - "what should I do next?": ``pedagogy.recommendations``, or the first unanswered question;
 - site help and small talk: short canned replies with links.
 """
@@ -29,6 +30,7 @@ from tutor.ml.retrieval.embedder import get_embedder
 from tutor.ml.retrieval.qa import Answer
 
 from . import chat_selectors
+from .hint_phrasings import HINT_PHRASINGS, quote
 from .models import Conversation
 from .recommendations import recommend_next_steps
 from .retrieval import course_qa_engine
@@ -47,7 +49,8 @@ _FUNCTION_WORDS = frozenset(
     "a an and are as at be by can do does for from how in is it its of on or that the this to was what "
     "when where which who why will with you your".split()
 )
-_ANOTHER_HINT = re.compile(r"\b(another|more|next|one more|further|second|third)\s+hints?\b|\bhint\b", re.I)
+_ANOTHER_HINT = re.compile(r"\b(another|more|next|one more|further|second|third)\s+hints?\b|\bhint\b"
+                           r"|\b(hinweise?|tipps?)\b", re.I)  # German too: a hint follows the question's language
 
 
 @dataclass
@@ -232,68 +235,66 @@ def _material(*, conversation: Conversation, text: str, vector: np.ndarray) -> T
 
 
 def _hint(*, conversation: Conversation, question: Question) -> TutorReply:
+    """The next hint on ``question``, in the question's language (``hint_phrasings``)."""
     level = chat_selectors.hints_given(conversation=conversation, question_id=question.pk) + 1
     references = [r.text for r in question.reference_answers.all()]
+    language = ml_feedback.language_of(question.prompt, references)
+    say = HINT_PHRASINGS[language]
     course = conversation.course
     prompt = question.prompt if len(question.prompt) <= 160 else question.prompt[:159] + "…"
-    intro = f"That's one of your assigned questions (“{prompt}”), so I won't give you its answer — but here is a hint."
+    intro = say.intro.format(quote(prompt, say))
     citations: list[dict] = []
     if level == 1:
         answer = course_answer(course=course, text=question.prompt)
         citations = citation_dicts(course=course, answer=answer)[:1]
         if citations:
             c = citations[0]
-            section = f" — the part on “{c['section']}”" if c["section"] else ""
-            body = f"Hint 1: read “{c['title']}”{section} (linked below), then answer in your own words."
+            section = say.read_section.format(quote(c["section"], say)) if c["section"] else ""
+            body = say.hint.format(1) + say.read.format(quote(c["title"], say) + section)
         else:
-            body = "Hint 1: reread the reading of this unit and answer in your own words."
+            body = say.hint.format(1) + say.reread_unit
     elif level == 2:
-        body = "Hint 2: " + _missed_ideas(conversation=conversation, question=question, references=references)
+        body = say.hint.format(2) + _missed_ideas(conversation=conversation, question=question, references=references,
+                                                  language=language)
     elif level == 3:
-        body = "Hint 3: " + _idea_cues(question=question, references=references)
+        body = say.hint.format(3) + _idea_cues(question=question, references=references, language=language)
     else:
-        body = (
-            "You've had all my hints for this one. Write your answer in your own words and submit it: "
-            "the feedback on your attempt will tell you what is still missing. You can ask your teacher too."
-        )
+        body = say.no_more_hints
     return TutorReply(f"{intro}\n\n{body}", ml_intents.ANSWER_REQUEST, citations, question_id=question.pk, hint_level=level)
 
 
-def _missed_ideas(*, conversation: Conversation, question: Question, references: list[str]) -> str:
+def _missed_ideas(*, conversation: Conversation, question: Question, references: list[str], language: str) -> str:
     last = student_selectors.submissions_with_latest_grade(
         student=conversation.student, question_id=question.pk
     ).order_by("-submitted_at", "-id").first()
     if last is None:
-        return _idea_cues(question=question, references=references, count_only=True)
+        return _idea_cues(question=question, references=references, language=language, count_only=True)
+    say = HINT_PHRASINGS[language]
     alignment = ml_feedback.align(reference_answers=references, answer=last.answer, encoder=get_embedder())
-    language = ml_feedback.language_of(question.prompt, references)
     cues = [ml_feedback.missing_keywords(i.text, last.answer, question.prompt, language=language)
             for i in alignment.missing]
     cues = [c for c in cues if c]
     if not alignment.missing:
-        return "your last attempt already covers the key ideas; make each one explicit and precise."
+        return say.attempt_covers_all
     if not cues:
-        return "your last attempt is close; say more precisely what happens and why."
-    return "your last attempt did not yet cover the ideas about: " + "; ".join(", ".join(c) for c in cues[:3]) + "."
+        return say.attempt_close
+    return say.attempt_misses.format("; ".join(", ".join(c) for c in cues[:3]))
 
 
-def _idea_cues(*, question: Question, references: list[str], count_only: bool = False) -> str:
+def _idea_cues(*, question: Question, references: list[str], language: str, count_only: bool = False) -> str:
+    say = HINT_PHRASINGS[language]
     ideas = ml_feedback.ideas_of(references[0]) if references else []
     if not ideas:
-        return "say what the term means and what it is used for, in one or two sentences."
+        return say.say_what_it_means
     if count_only:
         n = len(ideas)
-        return (
-            f"a complete answer covers {n} idea{'s' if n != 1 else ''}. Try writing it now and submit it — "
-            "after your first attempt I can tell you which ideas are still missing."
-        )
-    language = ml_feedback.language_of(question.prompt, references)
+        return (say.ideas_to_cover_one if n == 1 else say.ideas_to_cover.format(n)) + say.try_first
     cues = [ml_feedback.missing_keywords(idea, "", question.prompt, language=language) for idea in ideas]
     cues = [c for c in cues if c]
     if not cues:
-        return "be precise: say what it is and what it does, in your own words."
+        return say.be_precise
     listed = " ".join(f"({i}) {', '.join(c)}." for i, c in enumerate(cues, 1))
-    return f"a complete answer uses these key words: {listed}"
+    return say.key_words.format(listed)
 
 
 def _next_step(*, conversation: Conversation) -> TutorReply:

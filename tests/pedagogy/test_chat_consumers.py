@@ -175,6 +175,43 @@ async def test_asking_for_an_assigned_answer_gets_graded_hints_never_the_answer(
     await comm.disconnect()
 
 
+# A real German question of SAF (Filighera et al. 2022), as it is in data/asag/saf.jsonl.gz.
+CHECK_PROMPT = "Frage 6: Zu welcher Tageszeit darf ich den Check durchführen?"
+CHECK_REFERENCE = (
+    "Es gibt für den Check keine zeitliche Einschränkung (0.5 P), zu welcher Uhrzeit oder an welchem Wochentag der "
+    "Check durchgeführt werden kann. Die einzige Nebenbedingung ist, dass der Shop geöffnet sein muss (0.5 P), da die "
+    "Bewertung der Warenpräsentation ein Teil des Jobs ist."
+)
+
+
+async def test_hints_on_a_german_question_are_written_in_german(python_course, student):
+    question = await database_sync_to_async(factories.QuestionFactory)(
+        course=python_course, external_id="saf-de-6", prompt=CHECK_PROMPT, reference=CHECK_REFERENCE
+    )
+    comm, _ = await _open(student, python_course)
+
+    _, hint1 = await _ask(comm, CHECK_PROMPT)  # pasted
+    assert hint1["hint_level"] == 1
+    assert hint1["text"].startswith("Das ist eine deiner Aufgaben („Frage 6") and "Hinweis 1: " in hint1["text"]
+
+    _, hint2 = await _ask(comm, "Noch einen Hinweis, bitte")
+    assert hint2["hint_level"] == 2 and "Hinweis 2: Eine vollständige Antwort enthält" in hint2["text"]
+
+    await database_sync_to_async(factories.SubmissionFactory)(
+        student=student, question=question, answer="Nur am Vormittag, wenn wenig los ist."
+    )
+    _, hint3 = await _ask(comm, "noch ein Tipp")
+    assert hint3["hint_level"] == 3 and "Hinweis 3: Eine vollständige Antwort verwendet diese Schlüsselwörter" in hint3["text"]
+    assert "warenpräsentation" in hint3["text"]  # a key word of the second idea, whole with its umlaut
+
+    _, last = await _ask(comm, "Noch einen Hinweis")
+    assert last["hint_level"] == 4 and "reiche sie ein" in last["text"]
+    for reply in (hint1, hint2, hint3, last):
+        assert not re.search(r"\b(Hint|hint|answer|your)\b", reply["text"]), reply["text"]
+        assert "keine zeitliche Einschränkung" not in reply["text"]
+    await comm.disconnect()
+
+
 async def test_teacher_joins_and_their_messages_reach_the_student_live(python_course, student, teacher):
     student_comm, _ = await _open(student, python_course)
     _, answer = await _ask(student_comm, "what is the python shell")
