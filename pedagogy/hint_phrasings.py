@@ -2,19 +2,19 @@
 
 A hint is about one assigned question, so it is written in that question's language
 (``feedback.language_of``), like the feedback on an answer to it; the chat's other replies stay in the
-site's language. ``{}`` takes a quote or the hint words; the German ones address the student as "du",
-as SAF's German tutors do.
+site's language. Quotation marks are the feedback's. ``{}`` takes a quote or the hint words; the German
+sentences address the student as "du", as SAF's German tutors do.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 
+from tutor.ml.feedback import PHRASINGS
+
 
 @dataclass(frozen=True)
 class HintPhrasing:
-    open_quote: str
-    close_quote: str
     intro: str  # {}: the question's prompt, quoted
     hint: str  # {}: the hint's number
     read: str  # {}: the reading's title, quoted, with the section's part
@@ -34,7 +34,6 @@ class HintPhrasing:
 
 HINT_PHRASINGS = {
     "en": HintPhrasing(
-        open_quote="“", close_quote="”",
         intro="That's one of your assigned questions ({}), so I won't give you its answer — but here is a hint.",
         hint="Hint {}: ",
         read="read {} (linked below), then answer in your own words.",
@@ -54,7 +53,6 @@ HINT_PHRASINGS = {
                       "the feedback on your attempt will tell you what is still missing. You can ask your teacher too.",
     ),
     "de": HintPhrasing(
-        open_quote="„", close_quote="“",
         intro="Das ist eine deiner Aufgaben ({}), deshalb verrate ich dir die Antwort nicht — aber hier ist ein Hinweis.",
         hint="Hinweis {}: ",
         read="Lies {} (unten verlinkt) und antworte dann in deinen eigenen Worten.",
@@ -78,5 +76,7 @@ HINT_PHRASINGS = {
 }
 
 
-def quote(text: str, phrasing: HintPhrasing) -> str:
-    return f"{phrasing.open_quote}{text}{phrasing.close_quote}"
+def quote(text: str, language: str) -> str:
+    """``text`` between the language's quotation marks (the feedback's)."""
+    say = PHRASINGS[language]
+    return f"{say.open_quote}{text}{say.close_quote}"

@@ -242,15 +242,15 @@ def _hint(*, conversation: Conversation, question: Question) -> TutorReply:
     say = HINT_PHRASINGS[language]
     course = conversation.course
     prompt = question.prompt if len(question.prompt) <= 160 else question.prompt[:159] + "…"
-    intro = say.intro.format(quote(prompt, say))
+    intro = say.intro.format(quote(prompt, language))
     citations: list[dict] = []
     if level == 1:
         answer = course_answer(course=course, text=question.prompt)
         citations = citation_dicts(course=course, answer=answer)[:1]
         if citations:
             c = citations[0]
-            section = say.read_section.format(quote(c["section"], say)) if c["section"] else ""
-            body = say.hint.format(1) + say.read.format(quote(c["title"], say) + section)
+            section = say.read_section.format(quote(c["section"], language)) if c["section"] else ""
+            body = say.hint.format(1) + say.read.format(quote(c["title"], language) + section)
         else:
             body = say.hint.format(1) + say.reread_unit
     elif level == 2:
