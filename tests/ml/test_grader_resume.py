@@ -1,4 +1,7 @@
-"""Checkpoints: a run stopped at a step cap resumes where it stopped."""
+"""Checkpoints and longer training: a run stopped at a step cap resumes where it stopped; a run can start
+from a trained version's weights (``init_from``)."""
+
+import json
 
 import pytest
 import torch
@@ -26,3 +29,32 @@ def test_resume_from_checkpoint_continues_the_step_count(tmp_path):
     assert resumed.global_step == 5
     assert resumed.metrics["losses"][:3] == first.metrics["losses"]
     assert len(resumed.metrics["losses"]) == 5
+
+
+def test_training_from_a_version_starts_from_its_trained_weights(tmp_path):
+    """``init_from``: encoder and heads come from the version (with no learning rate nothing moves),
+    not from the pretrained base, whose heads are new."""
+    from safetensors.torch import load_file
+
+    from tutor.ml.grading.model import WEIGHTS_NAME
+
+    torch.set_num_threads(1)
+    items = semeval_train_sample(24, seed=12)
+    common = dict(batch_size=4, max_length=48, num_threads=1, seed=5, epochs=1, calibrate=False)
+    first = train(TrainConfig(output_dir=str(tmp_path / "first"), max_steps=3, **common), items, progress=False)
+    further = train(TrainConfig(output_dir=str(tmp_path / "further"), init_from=str(first.output_dir), max_steps=1,
+                                lr=0.0, **common), items, progress=False)
+    fresh = train(TrainConfig(output_dir=str(tmp_path / "fresh"), max_steps=1, lr=0.0, head_lr=0.0, **common),
+                  items, progress=False)
+
+    trained = load_file(str(first.output_dir / WEIGHTS_NAME))
+    continued = load_file(str(further.output_dir / WEIGHTS_NAME))
+    assert trained.keys() == continued.keys()
+    assert all(torch.equal(trained[k], continued[k]) for k in trained)
+    assert not torch.equal(trained["verdict_head.weight"], load_file(str(fresh.output_dir / WEIGHTS_NAME))["verdict_head.weight"])
+    summary = json.loads((further.output_dir / "training_summary.json").read_text())
+    assert summary["init_from"] == "first"
+
+    with pytest.raises(ValueError, match="pools by 'mean'"):
+        train(TrainConfig(output_dir=str(tmp_path / "cls"), init_from=str(first.output_dir), pooling="cls",
+                          max_steps=1, **common), items, progress=False)

@@ -45,6 +45,9 @@ class Command(BaseCommand):
                             help="a trained (larger) grader version to distil into this one (see tutor/ml/grading/distil.py)")
         parser.add_argument("--distil-alpha", type=float, help="weight of the teacher's targets (default 0.5)")
         parser.add_argument("--distil-temperature", type=float, help="softmax temperature of the teacher (default 2)")
+        parser.add_argument("--init-from", metavar="VERSION",
+                            help="train further from a trained version's weights (keep its datasets, seed and "
+                                 "validation settings so the validation questions stay unseen)")
         parser.add_argument("--no-score-model", action="store_true",
                             help="skip fitting the score model for new questions (see fit_score_model)")
 
@@ -64,11 +67,12 @@ class Command(BaseCommand):
                 overrides["base_model"] = str(mpnet_path(Path(settings.MODEL_DIR) / "base"))
             except FileNotFoundError as error:
                 raise CommandError(str(error)) from None
-        if options["distil_from"]:
-            teacher_dir = disk_registry.version_dir(root, ml_registry.KIND, options["distil_from"])
-            if not (teacher_dir / "config.json").exists():
-                raise CommandError(f"No trained grader version {options['distil_from']!r} under {root}")
-            overrides["distil_from"] = str(teacher_dir)
+        for option in ("distil_from", "init_from"):
+            if options[option]:
+                given = disk_registry.version_dir(root, ml_registry.KIND, options[option])
+                if not (given / "config.json").exists():
+                    raise CommandError(f"No trained grader version {options[option]!r} under {root}")
+                overrides[option] = str(given)
         try:
             if options["resume"]:
                 version = options["resume"]

@@ -86,6 +86,10 @@ class TrainConfig:
     distil_from: str = ""  # the teacher's model directory; "" = no teacher
     distil_alpha: float = 0.5
     distil_temperature: float = 2.0
+    # Longer training of a trained version: its weights (encoder and heads) instead of the pretrained
+    # base's, trained on the same split (same datasets, seed and validation settings keep the same
+    # validation questions). "" = start from ``base_model``.
+    init_from: str = ""
 
     def resolved_device(self) -> str:
         import torch

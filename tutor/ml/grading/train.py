@@ -157,7 +157,8 @@ def _optimizer(model, config: TrainConfig):
     groups = [
         {"params": decay, "weight_decay": config.weight_decay, "lr": config.lr},
         {"params": no_decay, "weight_decay": 0.0, "lr": config.lr},
-        {"params": head, "weight_decay": config.weight_decay, "lr": config.head_lr},
+        # Trained heads (init_from) go on at the encoder's pace: head_lr is for fresh ones.
+        {"params": head, "weight_decay": config.weight_decay, "lr": config.lr if config.init_from else config.head_lr},
     ]
     return torch.optim.AdamW(groups)
 
@@ -182,7 +183,13 @@ def train(
     device = config.resolved_device()
     val_items = val_items or []
 
-    model, tokenizer = build_model(config.base_model, pooling=config.pooling, dropout=config.dropout)
+    if config.init_from:
+        model, tokenizer, _ = load_model(config.init_from)
+        model.dropout.p = config.dropout
+        if model.pooling != config.pooling:
+            raise ValueError(f"{config.init_from} pools by {model.pooling!r}, the config by {config.pooling!r}")
+    else:
+        model, tokenizer = build_model(config.base_model, pooling=config.pooling, dropout=config.dropout)
     model.to(device)
     pairs = make_pairs(train_items, references=config.train_references, sep=tokenizer.sep_token)
     if not pairs:
@@ -310,6 +317,8 @@ def train(
     (out / "metrics.json").write_text(json.dumps(clean(metrics), indent=2))
     summary = {"train": summarise(train_items), "validation": summarise(val_items),
                "pairs": len(pairs), "val_by": config.val_by, "val_fraction": config.val_fraction}
+    if config.init_from:
+        summary["init_from"] = Path(config.init_from).name
     if config.distil_from:
         summary["teacher"] = {"model_dir": config.distil_from, "version": Path(config.distil_from).name,
                               "alpha": config.distil_alpha, "temperature": config.distil_temperature}
