@@ -1,5 +1,5 @@
-"""Checkpoints and longer training: a run stopped at a step cap resumes where it stopped; a run can start
-from a trained version's weights (``init_from``)."""
+"""The training loop: a run stopped at a step cap resumes where it stopped; every epoch is validated, the
+last one too; a run can start from a trained version's weights (``init_from``)."""
 
 import json
 
@@ -58,3 +58,16 @@ def test_training_from_a_version_starts_from_its_trained_weights(tmp_path):
     with pytest.raises(ValueError, match="pools by 'mean'"):
         train(TrainConfig(output_dir=str(tmp_path / "cls"), init_from=str(first.output_dir), pooling="cls",
                           max_steps=1, **common), items, progress=False)
+
+
+def test_every_epoch_is_validated_the_last_one_too(tmp_path):
+    """The weights a run ends with are judged on validation (and kept if best), whether it ends at the last
+    epoch or between two validations every N steps."""
+    torch.set_num_threads(1)
+    items = semeval_train_sample(32, seed=13)
+    common = dict(batch_size=4, max_length=48, num_threads=1, seed=5, epochs=2, calibrate=False, patience=0)
+    by_epoch = train(TrainConfig(output_dir=str(tmp_path / "epochs"), **common), items[:24], items[24:], progress=False)
+    assert [h["step"] for h in by_epoch.metrics["history"]] == [6, 12]
+    every = train(TrainConfig(output_dir=str(tmp_path / "every"), eval_every=5, **common), items[:24], items[24:],
+                  progress=False)
+    assert [h["step"] for h in every.metrics["history"]] == [5, 10, 12]

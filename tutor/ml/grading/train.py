@@ -292,8 +292,9 @@ def train(
     bar.close()
     elapsed = time.monotonic() - started
 
-    if val_items and not config.eval_every and stopped != "early_stopping" and state["step_in_epoch"]:
-        validate()  # the run stopped mid-epoch at a step cap: judge where it ended too
+    if val_items and stopped != "early_stopping" and (not state["history"]
+                                                      or state["history"][-1]["step"] != state["global_step"]):
+        validate()  # the run ended (last epoch, step cap) where no validation judged it: judge it too
     if not val_items or not (out / "model.safetensors").exists():
         save_model(model, tokenizer, out, config=model_config)
 
