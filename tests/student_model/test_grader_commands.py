@@ -129,14 +129,15 @@ def test_train_grader_registers_and_activates_a_version(settings, tmp_path):
         call_command("train_grader", "--name", "x", "--distil-from", "nobody", "--data-dir", str(SHARED_ASAG),
                      stderr=io.StringIO())
 
-    # trained further from that version: its weights, its name in the summary
-    call_command(
-        "train_grader", "--datasets", "semeval", "--data-dir", str(SHARED_ASAG), "--max-steps", "1",
-        "--max-train-items", "24", "--batch-size", "4", "--max-length", "48", "--threads", "1",
-        "--name", "tiny-further", "--init-from", "tiny", "--no-progress", "--no-score-model",
-        stdout=io.StringIO(), stderr=io.StringIO(),
-    )
+    # trained further from that version: its weights, its name in the summary, its unseen validation questions
+    further = ["--data-dir", str(SHARED_ASAG), "--max-steps", "1", "--max-train-items", "24", "--batch-size", "4",
+               "--max-length", "48", "--threads", "1", "--init-from", "tiny", "--no-progress", "--no-score-model"]
+    call_command("train_grader", "--datasets", "semeval,mohler", "--name", "tiny-further", *further,
+                 stdout=io.StringIO(), stderr=io.StringIO())
     assert ml_registry.get_version(version="tiny-further").training_summary["init_from"] == "tiny"
+    with pytest.raises(CommandError, match="validation question.* were trained on by tiny"):
+        call_command("train_grader", "--datasets", "semeval", "--name", "tiny-other-split", *further,
+                     stderr=io.StringIO())
     with pytest.raises(CommandError, match="No trained grader version 'nobody'"):
         call_command("train_grader", "--name", "y", "--init-from", "nobody", "--data-dir", str(SHARED_ASAG),
                      stderr=io.StringIO())

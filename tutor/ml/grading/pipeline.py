@@ -43,7 +43,20 @@ def version_split(version_dir: str | Path, *, data_dir: str | Path) -> tuple[lis
 
 def run_training(config: TrainConfig, *, data_dir: str | Path, progress: bool = True) -> TrainResult:
     train_items, val_items = training_split(config, training_items(config, data_dir=data_dir))
+    if config.init_from:
+        _check_validation_unseen(config.init_from, val_items, data_dir=data_dir)
     return train(config, train_items, val_items, progress=progress)
+
+
+def _check_validation_unseen(init_from: str | Path, val_items: list[GradedAnswer], *, data_dir: str | Path) -> None:
+    """Training further from a version must still validate (and fit the score model's stack and bands) on
+    questions that version never learned from: another data set list, seed or cap draws other questions."""
+    fitted, _ = version_split(init_from, data_dir=data_dir)
+    learned = {(i.dataset, i.subset, i.question_id) for i in fitted}
+    overlap = {(i.dataset, i.subset, i.question_id) for i in val_items} & learned
+    if overlap:
+        raise ValueError(f"{len(overlap)} validation question(s) of this run were trained on by {Path(init_from).name}: "
+                         "keep its datasets, seed, cap and validation settings")
 
 
 def resume_config(output_dir: str | Path, **overrides) -> TrainConfig:
