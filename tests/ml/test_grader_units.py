@@ -8,7 +8,9 @@ import torch
 from tutor.ml.data.types import GradedAnswer
 from tutor.ml.grading.calibration import calibration_report, fit_temperature, nll
 from tutor.ml.grading.config import LABELS, TrainConfig
-from tutor.ml.grading.dataset import PairCollator, PairExample, choose_references, make_pairs, split_validation
+from tutor.ml.grading.dataset import (
+    PairCollator, PairExample, choose_references, class_weights, make_pairs, split_validation,
+)
 from tutor.ml.grading.inference import aggregate
 from tutor.ml.grading.train import loss_fn
 
@@ -47,6 +49,23 @@ def test_loss_ignores_classes_outside_the_source():
     assert float(a) == pytest.approx(float(b))
     batch["scores"] = torch.tensor([1.0])
     assert float(loss_fn(calm, score, batch, weights=None, score_weight=1.0)) == pytest.approx(float(a) + 0.25)
+
+
+def test_class_weights_balance_each_source_on_its_own_classes():
+    items = (
+        [_item(label="correct")] * 6 + [_item(label="contradictory")] * 2 + [_item(label="incorrect")] * 4
+        + [_item("saf", "correct")] * 2 + [_item("saf", "partially_correct")] * 1 + [_item("saf", "incorrect")] * 1
+        + [_item("mohler", "", score=1, max_score=2)] * 5
+    )
+    weights = dict(zip(LABELS, class_weights(items).tolist()))
+    # SemEval alone: inverse frequencies 1/6, 1/2, 1/4, scaled to mean 1 -> 6/11, 18/11, 9/11.
+    # SAF alone: 1/2, 1, 1 -> 3/5, 6/5, 6/5. A shared verdict averages the two by answers.
+    assert weights["contradictory"] == pytest.approx(18 / 11)
+    assert weights["partially_correct"] == pytest.approx(6 / 5)
+    assert weights["correct"] == pytest.approx((6 * 6 / 11 + 2 * 3 / 5) / 8)
+    assert weights["incorrect"] == pytest.approx((4 * 9 / 11 + 1 * 6 / 5) / 5)
+    # Pooled counts would weigh the one "partially_correct" 8 times the 8 answers graded "correct".
+    assert weights["partially_correct"] / weights["correct"] < 3
 
 
 def test_reference_choice():

@@ -178,14 +178,22 @@ def summarise(items: list[GradedAnswer]) -> dict:
 
 
 def class_weights(items: list[GradedAnswer]) -> torch.Tensor:
-    """Inverse-frequency verdict weights (mean 1 over the classes present)."""
-    counts = Counter(i.label for i in items if i.label in LABELS)
-    weights = torch.zeros(len(LABELS))
-    for k, name in enumerate(LABELS):
-        if counts[name]:
-            weights[k] = 1.0 / counts[name]
-    present = weights > 0
-    if present.any():
-        weights[present] = weights[present] * present.sum() / weights[present].sum()
-    weights[~present] = 1.0
-    return weights
+    """Verdict weights that balance each source's own classes.
+
+    Within a source (SemEval's 3 ways, SAF's 3), each class weighs the inverse of its frequency, scaled to
+    mean 1 over that source's classes; a verdict two sources share (correct, incorrect) takes the average
+    of their weights, by answers. Pooling the counts of all sources instead would weigh SAF's rare
+    "partially_correct" eleven times SemEval's "correct".
+    """
+    counts = Counter((i.dataset, i.label) for i in items if i.label in LABELS)
+    total = torch.zeros(len(LABELS))
+    answers = torch.zeros(len(LABELS))
+    for source in sorted({dataset for dataset, _ in counts}):
+        present = [name for name in LABELS if counts[(source, name)]]
+        inverse = {name: 1.0 / counts[(source, name)] for name in present}
+        scale = len(present) / sum(inverse.values())
+        for name in present:
+            k = LABELS.index(name)
+            total[k] += counts[(source, name)] * inverse[name] * scale
+            answers[k] += counts[(source, name)]
+    return torch.where(answers > 0, total / answers.clamp(min=1), torch.ones(len(LABELS)))
