@@ -190,10 +190,10 @@ def class_weights(items: list[GradedAnswer]) -> torch.Tensor:
     answers = torch.zeros(len(LABELS))
     for source in sorted({dataset for dataset, _ in counts}):
         present = [name for name in LABELS if counts[(source, name)]]
-        inverse = {name: 1.0 / counts[(source, name)] for name in present}
-        scale = len(present) / sum(inverse.values())
+        scale = len(present) / sum(1.0 / counts[(source, name)] for name in present)
         for name in present:
             k = LABELS.index(name)
-            total[k] += counts[(source, name)] * inverse[name] * scale
+            # The class's weight in this source is scale / count; summed over its answers, scale.
+            total[k] += scale
             answers[k] += counts[(source, name)]
     return torch.where(answers > 0, total / answers.clamp(min=1), torch.ones(len(LABELS)))
