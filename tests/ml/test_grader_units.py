@@ -10,6 +10,7 @@ from tutor.ml.grading.calibration import calibration_report, fit_temperature, nl
 from tutor.ml.grading.config import LABELS, TrainConfig
 from tutor.ml.grading.dataset import (
     PairCollator, PairExample, choose_references, class_weights, make_pairs, split_validation,
+    student_reference_pairs,
 )
 from tutor.ml.grading.inference import aggregate
 from tutor.ml.grading.train import loss_fn
@@ -65,6 +66,37 @@ def test_class_weights_balance_each_source_on_its_own_classes():
     assert weights["correct"] == pytest.approx((6 * 6 / 11 + 2 * 3 / 5) / 8)
     # (Pooled counts would weigh the one "partially_correct" 8 times the 8 answers graded "correct".)
     assert weights["incorrect"] == pytest.approx((4 * 9 / 11 + 1 * 6 / 5) / 5)
+
+
+def test_student_references_pair_answers_with_other_correct_answers_to_their_question():
+    items = [
+        _item(answer="light bends"), _item(answer="light refracts"), _item(answer="Light bends "),
+        _item(label="incorrect", answer="it is hot"), _item(label="contradictory", answer="light goes straight"),
+        _item(answer="other question's answer", q="q2"),
+        _item("mohler", "", answer="full marks", score=5, max_score=5, q="m1"),
+        _item("mohler", "", answer="half marks", score=2.5, max_score=5, q="m1"),
+    ]
+    pairs = student_reference_pairs(items, per_answer=5, sep="[SEP]", seed=1)
+    by_answer = {}
+    for pair in pairs:
+        by_answer.setdefault(items[pair.group].answer, []).append(pair.text_a.removeprefix("Why? [SEP] "))
+    # The references are the question's correct answers, never the answer itself nor a copy of it.
+    assert sorted(by_answer["light bends"]) == ["light refracts"]
+    assert sorted(by_answer["light refracts"]) == ["Light bends", "light bends"]
+    assert sorted(by_answer["it is hot"]) == ["Light bends", "light bends", "light refracts"]
+    assert "other question's answer" not in by_answer  # alone with its question
+    assert by_answer["half marks"] == ["full marks"] and "full marks" not in by_answer
+    # Each pair keeps its answer's own verdict and score.
+    for pair in pairs:
+        item = items[pair.group]
+        assert pair.text_b == item.answer
+        assert pair.label == (LABELS.index(item.label) if item.label else -100)
+        assert pair.score == pytest.approx(item.normalised_score if item.score is not None else float(item.label == "correct"))
+    # At most per_answer each, drawn the same way for a seed.
+    capped = student_reference_pairs(items, per_answer=1, sep="[SEP]", seed=1)
+    assert max(sum(p.group == g for p in capped) for g in range(len(items))) == 1
+    assert capped == student_reference_pairs(items, per_answer=1, sep="[SEP]", seed=1)
+    assert student_reference_pairs(items, per_answer=0, sep="[SEP]", seed=1) == []
 
 
 def test_reference_choice():

@@ -133,8 +133,12 @@ def test_train_grader_registers_and_activates_a_version(settings, tmp_path):
     further = ["--data-dir", str(SHARED_ASAG), "--max-steps", "1", "--max-train-items", "24", "--batch-size", "4",
                "--max-length", "48", "--threads", "1", "--init-from", "tiny", "--no-progress", "--no-score-model"]
     call_command("train_grader", "--datasets", "semeval,mohler", "--name", "tiny-further", *further,
-                 stdout=io.StringIO(), stderr=io.StringIO())
-    assert ml_registry.get_version(version="tiny-further").training_summary["init_from"] == "tiny"
+                 "--student-references", "1", stdout=io.StringIO(), stderr=io.StringIO())
+    further_summary = ml_registry.get_version(version="tiny-further").training_summary
+    assert further_summary["init_from"] == "tiny"
+    # besides the official reference, other students' correct answers as references
+    assert version.training_summary["pairs"] == version.training_summary["train"]["n"]
+    assert further_summary["train"]["n"] < further_summary["pairs"] <= 2 * further_summary["train"]["n"]
     with pytest.raises(CommandError, match="validation question.* were trained on by tiny"):
         call_command("train_grader", "--datasets", "semeval", "--name", "tiny-other-split", *further,
                      stderr=io.StringIO())

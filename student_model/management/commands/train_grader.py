@@ -32,6 +32,8 @@ class Command(BaseCommand):
         parser.add_argument("--val-fraction", type=float)
         parser.add_argument("--max-train-items", type=int, help="cap per data set (quick runs)")
         parser.add_argument("--class-weights", action="store_true", default=None)
+        parser.add_argument("--student-references", type=int, metavar="N",
+                            help="extra pairs per answer with another student's correct answer as the reference")
         parser.add_argument("--base-model", help="local directory of the pretrained encoder, or 'mpnet' "
                             "(all-mpnet-base-v2 from its PyPI parts: the teacher's base; see tutor/ml/pretrained.py)")
         parser.add_argument("--device", choices=["auto", "cpu", "cuda"])
@@ -58,6 +60,7 @@ class Command(BaseCommand):
             "batch_size": options["batch_size"], "max_length": options["max_length"], "lr": options["lr"],
             "eval_every": options["eval_every"], "val_by": options["val_by"], "val_fraction": options["val_fraction"],
             "max_train_items": options["max_train_items"], "class_weights": options["class_weights"],
+            "student_references": options["student_references"],
             "base_model": options["base_model"], "device": options["device"], "num_threads": options["num_threads"],
             "distil_alpha": options["distil_alpha"], "distil_temperature": options["distil_temperature"],
         }

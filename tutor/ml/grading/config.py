@@ -66,6 +66,9 @@ class TrainConfig:
     # best_overlap at prediction too: the pair the model was trained on. On grader-minilm-v2's validation
     # questions (Beetle has 2-4 references) max_score gave 0.625 macro-F1, mean 0.666, best_overlap 0.732.
     predict_references: str = "best_overlap"  # "max_score" | "mean" | "best_overlap" | "first"
+    # Extra training pairs per answer whose reference is another student's correct answer to the
+    # question (dataset.student_reference_pairs); prediction still reads the official references.
+    student_references: int = 0
     seed: int = 13
     val_by: str = "question"  # "question" | "answer"
     val_fraction: float = 0.1

@@ -104,6 +104,46 @@ def make_pairs(items: list[GradedAnswer], *, references: str, sep: str) -> list[
     return pairs
 
 
+def is_correct(item: GradedAnswer) -> bool:
+    """Graded fully right: a "correct" verdict, or full points where the source gives points only."""
+    if item.label:
+        return item.label == "correct"
+    return item.normalised_score is not None and item.normalised_score >= 1.0
+
+
+def student_reference_pairs(
+    items: list[GradedAnswer], *, per_answer: int, sep: str, seed: int
+) -> list[PairExample]:
+    """Extra training pairs whose reference is another student's correct answer to the same question.
+
+    A correct answer is a reference too (Lun et al., AAAI 2020, "Multiple data augmentation strategies
+    for improving performance on automatic short answer scoring"): each answer is paired with up to
+    ``per_answer`` correct answers of other students to its question, drawn at random (seeded), with its
+    own label and score. Only the training items' own answers are drawn, so no validation answer leaks.
+    """
+    if per_answer <= 0:
+        return []
+    rng = random.Random(seed)
+    correct: dict[tuple, list[int]] = defaultdict(list)
+    for index, item in enumerate(items):
+        if is_correct(item) and (item.answer or "").strip():
+            correct[(item.dataset, item.subset, item.question_id)].append(index)
+    pairs = []
+    for index, item in enumerate(items):
+        if item.label and item.label not in LABELS:
+            raise ValueError(f"unknown label {item.label!r} in {item.dataset}/{item.answer_id}")
+        peers = [i for i in correct[(item.dataset, item.subset, item.question_id)] if i != index
+                 and items[i].answer.strip().lower() != (item.answer or "").strip().lower()]
+        if not peers:
+            continue
+        allowed = label_mask(allowed_labels(item.dataset, item.label))
+        label = LABELS.index(item.label) if item.label and allowed[LABELS.index(item.label)] else -100
+        for peer in rng.sample(peers, min(per_answer, len(peers))):
+            pairs.append(PairExample(segment_a(item.question, items[peer].answer, sep), item.answer or "",
+                                     label, allowed, score_target(item), index))
+    return pairs
+
+
 class PairCollator:
     """Tokenises a batch on the fly, padding only to the longest pair in it."""
 

@@ -26,7 +26,7 @@ from ..data.types import GradedAnswer
 from ..metrics import clean, classification_report, pearson, rmse
 from .calibration import NEG, calibration_report, fit_temperature
 from .config import LABELS, TrainConfig
-from .dataset import PairCollator, class_weights, make_pairs, summarise
+from .dataset import PairCollator, class_weights, make_pairs, student_reference_pairs, summarise
 from .distil import Distillation, with_teacher_targets
 from .inference import aggregate, forward_pairs
 from .model import build_model, load_model, save_model
@@ -192,6 +192,8 @@ def train(
         model, tokenizer = build_model(config.base_model, pooling=config.pooling, dropout=config.dropout)
     model.to(device)
     pairs = make_pairs(train_items, references=config.train_references, sep=tokenizer.sep_token)
+    pairs += student_reference_pairs(train_items, per_answer=config.student_references,
+                                     sep=tokenizer.sep_token, seed=config.seed)
     if not pairs:
         raise ValueError("no training pairs")
     distil = None
