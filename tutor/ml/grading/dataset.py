@@ -92,16 +92,22 @@ def segment_a(question: str, reference: str, sep: str) -> str:
 def make_pairs(items: list[GradedAnswer], *, references: str, sep: str) -> list[PairExample]:
     pairs = []
     for index, item in enumerate(items):
-        if item.label and item.label not in LABELS:
-            raise ValueError(f"unknown label {item.label!r} in {item.dataset}/{item.answer_id}")
-        allowed = label_mask(allowed_labels(item.dataset, item.label))
-        label = LABELS.index(item.label) if item.label and allowed[LABELS.index(item.label)] else -100
+        label, allowed = verdict_target(item)
         target = score_target(item)
         for reference in choose_references(item, references):
             pairs.append(
                 PairExample(segment_a(item.question, reference, sep), item.answer or "", label, allowed, target, index)
             )
     return pairs
+
+
+def verdict_target(item: GradedAnswer) -> tuple[int, tuple[bool, ...]]:
+    """The item's verdict as an index into LABELS (-100 when it has none), and its source's class mask."""
+    if item.label and item.label not in LABELS:
+        raise ValueError(f"unknown label {item.label!r} in {item.dataset}/{item.answer_id}")
+    allowed = label_mask(allowed_labels(item.dataset, item.label))
+    label = LABELS.index(item.label) if item.label and allowed[LABELS.index(item.label)] else -100
+    return label, allowed
 
 
 def is_correct(item: GradedAnswer) -> bool:
@@ -130,14 +136,9 @@ def student_reference_pairs(
             correct[(item.dataset, item.subset, item.question_id)].append(index)
     pairs = []
     for index, item in enumerate(items):
-        if item.label and item.label not in LABELS:
-            raise ValueError(f"unknown label {item.label!r} in {item.dataset}/{item.answer_id}")
+        label, allowed = verdict_target(item)
         peers = [i for i in correct[(item.dataset, item.subset, item.question_id)] if i != index
                  and items[i].answer.strip().lower() != (item.answer or "").strip().lower()]
-        if not peers:
-            continue
-        allowed = label_mask(allowed_labels(item.dataset, item.label))
-        label = LABELS.index(item.label) if item.label and allowed[LABELS.index(item.label)] else -100
         for peer in rng.sample(peers, min(per_answer, len(peers))):
             pairs.append(PairExample(segment_a(item.question, items[peer].answer, sep), item.answer or "",
                                      label, allowed, score_target(item), index))
