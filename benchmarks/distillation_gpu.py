@@ -129,7 +129,7 @@ def run(args) -> dict:
         train_and_measure(args.teacher_name, TrainConfig(
             base_model=str(bases["mpnet"]), datasets=args.datasets, epochs=args.teacher_epochs,
             lr=args.teacher_lr, max_length=256, batch_size=16, patience=2, seed=args.seed, device=device,
-            output_dir=str(teacher_dir), **quick))
+            student_references=args.student_references, output_dir=str(teacher_dir), **quick))
     students = []
     for alpha in args.alphas:
         remaining = args.deadline - (time.monotonic() - started)
@@ -141,7 +141,7 @@ def run(args) -> dict:
         config = TrainConfig(
             base_model=str(bases["minilm"]), datasets=args.datasets, epochs=args.student_epochs,
             lr=args.student_lr, max_length=160, batch_size=16, patience=2, seed=args.seed, device=device,
-            output_dir=str(models / name),
+            student_references=args.student_references, output_dir=str(models / name),
             distil_from=str(teacher_dir) if alpha else "", distil_alpha=alpha or 0.5,
             distil_temperature=args.temperature, **quick)
         students.append((name, train_and_measure(name, config)))
@@ -215,6 +215,8 @@ def main() -> None:
     r.add_argument("--datasets", type=lambda s: tuple(s.split(",")), default=("semeval", "saf", "mohler"),
                    help="e.g. semeval,saf: a grader that never saw Mohler, to score all of Mohler unseen")
     r.add_argument("--seed", type=int, default=13)
+    r.add_argument("--student-references", type=int, default=0,
+                   help="extra pairs per answer with another student's correct answer as the reference")
     r.add_argument("--quick", action="store_true", help="2 steps on 16 answers a data set: a smoke test")
     r.add_argument("--deadline", type=float, default=540, help="seconds; students that would not fit are skipped")
     p.add_argument("--only", choices=["minilm"], help="MiniLM alone (one part): for mohler-cv")
