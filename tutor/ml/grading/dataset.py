@@ -130,15 +130,16 @@ def student_reference_pairs(
     if per_answer <= 0:
         return []
     rng = random.Random(seed)
+    texts = [(item.answer or "").strip().lower() for item in items]
     correct: dict[tuple, list[int]] = defaultdict(list)
     for index, item in enumerate(items):
-        if is_correct(item) and (item.answer or "").strip():
+        if is_correct(item) and texts[index]:
             correct[(item.dataset, item.subset, item.question_id)].append(index)
     pairs = []
     for index, item in enumerate(items):
         label, allowed = verdict_target(item)
-        peers = [i for i in correct[(item.dataset, item.subset, item.question_id)] if i != index
-                 and items[i].answer.strip().lower() != (item.answer or "").strip().lower()]
+        # other students' answers only: never the answer itself, nor a copy of its text
+        peers = [i for i in correct[(item.dataset, item.subset, item.question_id)] if texts[i] != texts[index]]
         for peer in rng.sample(peers, min(per_answer, len(peers))):
             pairs.append(PairExample(segment_a(item.question, items[peer].answer, sep), item.answer or "",
                                      label, allowed, score_target(item), index))
