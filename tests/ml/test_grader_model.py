@@ -9,7 +9,8 @@ from tutor.ml.grading.config import LABELS
 from tutor.ml.grading.dataset import make_pairs
 from tutor.ml.grading.inference import forward_pairs
 from tutor.ml.grading.model import build_model, load_model, save_model
-from tutor.ml.grading.predictor import get_predictor
+from tutor.ml.grading.config import ServeConfig
+from tutor.ml.grading.predictor import GraderPredictor, get_predictor
 
 from .grader_fixture import MAX_LENGTH
 
@@ -46,6 +47,7 @@ def test_version_directory_has_config_metrics_and_summary(grader):
     assert config["labels"] == list(LABELS)
     assert config["temperature"] > 0
     assert config["train_config"]["max_steps"] == 30
+    assert config["truncation"] == "longest_first"  # the default, recorded for serving
     metrics = json.loads((grader.path / "metrics.json").read_text())
     assert metrics["train_steps"] == 30 and metrics["stopped"] == "max_steps"
     assert 0.0 <= metrics["validation"]["macro_f1"] <= 1.0
@@ -64,6 +66,23 @@ def test_save_load_round_trip_gives_identical_outputs(grader, tmp_path):
     a = forward_pairs(model, tokenizer, pairs, batch_size=12, max_length=MAX_LENGTH)
     b = forward_pairs(again, tokenizer2, pairs, batch_size=12, max_length=MAX_LENGTH)
     assert torch.equal(a[0], b[0]) and torch.equal(a[1], b[1])
+
+
+def test_predictor_truncates_long_pairs_as_its_version_was_trained(grader, tmp_path):
+    model, tokenizer, config = load_model(grader.path)
+    kept = {k: v for k, v in config.items() if k not in ("labels", "pooling")}
+    items = grader.val_items[:20]
+    served = {}
+    for truncation in ("longest_first", "question_first"):
+        save_model(model, tokenizer, tmp_path / truncation, config={**kept, "max_length": 32, "truncation": truncation})
+        predictor = GraderPredictor(ServeConfig(model_dir=tmp_path / truncation, score_model=False))
+        assert predictor.truncation == truncation
+        served[truncation] = [p.probabilities for p in predictor.predict(items)]
+    # at 32 tokens the questions' starts go instead of the references' ends: other inputs, other outputs
+    assert served["longest_first"] != served["question_first"]
+    forced = GraderPredictor(ServeConfig(model_dir=tmp_path / "longest_first", score_model=False,
+                                         truncation="question_first"))
+    assert [p.probabilities for p in forced.predict(items)] == served["question_first"]
 
 
 def test_predictor_batched_equals_one_by_one(grader):

@@ -10,7 +10,7 @@ from tutor.ml.grading.calibration import calibration_report, fit_temperature, nl
 from tutor.ml.grading.config import LABELS, TrainConfig
 from tutor.ml.grading.dataset import (
     PairCollator, PairExample, choose_references, class_weights, make_pairs, split_validation,
-    student_reference_pairs,
+    student_reference_pairs, truncate_question_first,
 )
 from tutor.ml.grading.inference import aggregate
 from tutor.ml.grading.train import loss_fn
@@ -97,6 +97,10 @@ def test_student_references_pair_answers_with_other_correct_answers_to_their_que
     assert max(sum(p.group == g for p in capped) for g in range(len(items))) == 1
     assert capped == student_reference_pairs(items, per_answer=1, sep="[SEP]", seed=1)
     assert student_reference_pairs(items, per_answer=0, sep="[SEP]", seed=1) == []
+    # Limited to some data sets, the others' answers get none.
+    semeval_only = student_reference_pairs(items, per_answer=5, sep="[SEP]", seed=1, datasets=("semeval",))
+    assert {items[p.group].dataset for p in semeval_only} == {"semeval"}
+    assert len(semeval_only) == len(pairs) - 1  # all but Mohler's one pair
 
 
 def test_reference_choice():
@@ -130,6 +134,51 @@ def test_collator_pads_dynamically_not_to_max_length():
     assert batch["attention_mask"][0].sum() < batch["attention_mask"][1].sum()
     long = collate(make_pairs([_item(answer="word " * 400)], references="first", sep=tokenizer.sep_token))
     assert long["input_ids"].shape[1] == 128
+
+
+def test_question_first_truncation_keeps_the_reference_and_the_answer():
+    from transformers import AutoTokenizer
+
+    tokenizer = AutoTokenizer.from_pretrained(TrainConfig().base_model, local_files_only=True)
+    scenario = "A class heats two pans of water in the sun and measures them every minute for an hour. " * 3
+    item = _item(refs=("the black pan absorbs more heat than the white one",), answer="black absorbs more heat")
+    item = GradedAnswer(**{**item.__dict__, "question": scenario + "Which pan gets hotter?"})
+    pairs = make_pairs([item, _item(answer="short")], references="first", sep=tokenizer.sep_token)
+    full = PairCollator(tokenizer, 512)(pairs)["input_ids"][0]
+    for truncation in ("longest_first", "question_first"):
+        batch = PairCollator(tokenizer, 48, truncation=truncation)(pairs)
+        assert batch["input_ids"].shape[1] == 48 and batch["attention_mask"][0].sum() == 48
+        kept = tokenizer.decode(batch["input_ids"][0], skip_special_tokens=True)
+        assert "black absorbs more heat" in kept
+        if truncation == "longest_first":  # the end of the long segment A goes: the reference
+            assert "white one" not in kept and "a class heats" in kept
+        else:  # the question's start goes; its last words, the reference and the answer stay
+            assert "which pan gets hotter? the black pan absorbs more heat than the white one" in kept
+            assert tokenizer.decode(full, skip_special_tokens=True).endswith(kept)  # only the start went
+            answer = len(tokenizer(item.answer, add_special_tokens=False)["input_ids"]) + 1  # with its [SEP]
+            assert batch["token_type_ids"][0].tolist() == [0] * (48 - answer) + [1] * answer
+    # a pair that fits is encoded as the tokenizer encodes it
+    short = PairCollator(tokenizer, 48, truncation="question_first")(pairs)
+    plain = PairCollator(tokenizer, 48)(pairs)
+    assert torch.equal(short["input_ids"][1], plain["input_ids"][1])
+    assert torch.equal(short["attention_mask"], plain["attention_mask"])
+    assert len(full) > 48
+    with pytest.raises(ValueError, match="truncation must be one of"):
+        PairCollator(tokenizer, 48, truncation="middle")
+
+
+@pytest.mark.parametrize("a, b, question, budget, kept", [
+    (10, 5, 4, 20, (0, 10, 5)),  # fits: nothing goes
+    (10, 5, 4, 12, (3, 10, 5)),  # three question tokens
+    (10, 5, 4, 11, (5, 10, 5)),  # all four, and the separator with them
+    (10, 5, 4, 9, (5, 9, 5)),  # then the end of the longer segment (the reference)
+    (10, 9, 4, 8, (5, 9, 4)),  # ... then both, the longer first
+    (10, 5, 0, 12, (0, 7, 5)),  # no question (no separator): longest first
+])
+def test_truncate_question_first_cuts_the_question_before_anything_else(a, b, question, budget, kept):
+    start, end, end_b = truncate_question_first(a, b, question=question, budget=budget)
+    assert (start, end, end_b) == kept
+    assert (end - start) + end_b <= budget
 
 
 def test_validation_split_by_question_keeps_questions_apart():

@@ -133,8 +133,11 @@ def test_train_grader_registers_and_activates_a_version(settings, tmp_path):
     further = ["--data-dir", str(SHARED_ASAG), "--max-steps", "1", "--max-train-items", "24", "--batch-size", "4",
                "--max-length", "48", "--threads", "1", "--init-from", "tiny", "--no-progress", "--no-score-model"]
     call_command("train_grader", "--datasets", "semeval,mohler", "--name", "tiny-further", *further,
-                 "--student-references", "1", stdout=io.StringIO(), stderr=io.StringIO())
-    further_summary = ml_registry.get_version(version="tiny-further").training_summary
+                 "--student-references", "1", "--truncation", "question_first",
+                 stdout=io.StringIO(), stderr=io.StringIO())
+    further_version = ml_registry.get_version(version="tiny-further")
+    further_summary = further_version.training_summary
+    assert json.loads((Path(further_version.path) / "config.json").read_text())["truncation"] == "question_first"
     assert further_summary["init_from"] == "tiny"
     # besides the official reference, other students' correct answers as references
     assert version.training_summary["pairs"] == version.training_summary["train"]["n"]
@@ -142,6 +145,9 @@ def test_train_grader_registers_and_activates_a_version(settings, tmp_path):
     with pytest.raises(CommandError, match="validation question.* were trained on by tiny"):
         call_command("train_grader", "--datasets", "semeval", "--name", "tiny-other-split", *further,
                      stderr=io.StringIO())
+    with pytest.raises(CommandError, match="student references for data sets not trained on: saf"):
+        call_command("train_grader", "--datasets", "semeval,mohler", "--name", "tiny-saf-refs", *further,
+                     "--student-references", "1", "--student-reference-datasets", "semeval,saf", stderr=io.StringIO())
     with pytest.raises(CommandError, match="No trained grader version 'nobody'"):
         call_command("train_grader", "--name", "y", "--init-from", "nobody", "--data-dir", str(SHARED_ASAG),
                      stderr=io.StringIO())

@@ -34,6 +34,10 @@ class Command(BaseCommand):
         parser.add_argument("--class-weights", action="store_true", default=None)
         parser.add_argument("--student-references", type=int, metavar="N",
                             help="extra pairs per answer with another student's correct answer as the reference")
+        parser.add_argument("--truncation", choices=["longest_first", "question_first"],
+                            help="what a pair longer than --max-length loses (default longest_first; see PairCollator)")
+        parser.add_argument("--student-reference-datasets", metavar="LIST",
+                            help="comma-separated data sets whose answers get those pairs (default: all trained)")
         parser.add_argument("--base-model", help="local directory of the pretrained encoder, or 'mpnet' "
                             "(all-mpnet-base-v2 from its PyPI parts: the teacher's base; see tutor/ml/pretrained.py)")
         parser.add_argument("--device", choices=["auto", "cpu", "cuda"])
@@ -61,6 +65,8 @@ class Command(BaseCommand):
             "eval_every": options["eval_every"], "val_by": options["val_by"], "val_fraction": options["val_fraction"],
             "max_train_items": options["max_train_items"], "class_weights": options["class_weights"],
             "student_references": options["student_references"],
+            "student_reference_datasets": _names(options["student_reference_datasets"]),
+            "truncation": options["truncation"],
             "base_model": options["base_model"], "device": options["device"], "num_threads": options["num_threads"],
             "distil_alpha": options["distil_alpha"], "distil_temperature": options["distil_temperature"],
         }
@@ -86,7 +92,7 @@ class Command(BaseCommand):
                 output_dir = disk_registry.version_dir(root, ml_registry.KIND, version)
                 if output_dir.exists():
                     raise CommandError(f"{output_dir} already exists; pick another --name or --resume it")
-                datasets = tuple(d.strip() for d in options["datasets"].split(",") if d.strip())
+                datasets = _names(options["datasets"])
                 config = TrainConfig(datasets=datasets, output_dir=str(output_dir),
                                      **{k: v for k, v in overrides.items() if v is not None})
             self.stderr.write(f"Training grader {version} on {', '.join(config.datasets)} ({config.resolved_device()})")
@@ -127,3 +133,10 @@ class Command(BaseCommand):
             return
         model.save(output_dir)
         self.stderr.write(f"Score model for new questions: {json.dumps(model.report)}")
+
+
+def _names(value: str | None) -> tuple[str, ...] | None:
+    """A comma-separated option as a tuple of names (None when the option is not given)."""
+    if value is None:
+        return None
+    return tuple(name.strip() for name in value.split(",") if name.strip())

@@ -187,9 +187,10 @@ def train_adapter(
 
     model, tokenizer, base_config = load_grader(base, device=config.device)
     max_length = config.max_length or int(base_config.get("max_length", 256))
+    truncation = base_config.get("truncation", "longest_first")
     model = get_peft_model(model, _lora_config(config))
     pairs = make_pairs(items, references=config.train_references, sep=tokenizer.sep_token)
-    collate = PairCollator(tokenizer, max_length)
+    collate = PairCollator(tokenizer, max_length, truncation=truncation)
     steps_per_epoch = math.ceil(len(pairs) / config.batch_size)
     total = max(steps_per_epoch * config.epochs, config.min_steps)
     if config.max_steps:
@@ -229,7 +230,7 @@ def train_adapter(
     if val_items:
         from .config import TrainConfig
 
-        eval_config = TrainConfig(base_model="", max_length=max_length, eval_batch_size=64,
+        eval_config = TrainConfig(base_model="", max_length=max_length, truncation=truncation, eval_batch_size=64,
                                   predict_references=base_config.get("predict_references", "max_score"))
         val_metrics, item_logits, labels, allowed = evaluate_model(merged, tokenizer, val_items, eval_config,
                                                                    config.device)
@@ -244,6 +245,7 @@ def train_adapter(
         "labels": base_config.get("labels"),
         "pooling": base_config.get("pooling", "mean"),
         "max_length": max_length,
+        "truncation": truncation,
         "predict_references": base_config.get("predict_references", "max_score"),
         "temperature": temperature,
         "adapter": config.to_dict(),

@@ -69,6 +69,10 @@ class TrainConfig:
     # Extra training pairs per answer whose reference is another student's correct answer to the
     # question (dataset.student_reference_pairs); prediction still reads the official references.
     student_references: int = 0
+    # the data sets whose answers get those pairs; empty = every trained data set
+    student_reference_datasets: tuple[str, ...] = ()
+    # what a pair longer than max_length loses (dataset.PairCollator): "longest_first" | "question_first"
+    truncation: str = "longest_first"
     seed: int = 13
     val_by: str = "question"  # "question" | "answer"
     val_fraction: float = 0.1
@@ -110,7 +114,7 @@ class TrainConfig:
     def from_dict(cls, data: dict) -> "TrainConfig":
         known = {f.name for f in dataclasses.fields(cls)}
         values = {k: v for k, v in data.items() if k in known}
-        for name in ("datasets", "exclude_subsets"):
+        for name in ("datasets", "exclude_subsets", "student_reference_datasets"):
             if name in values:
                 values[name] = tuple(values[name])
         return cls(**values)
@@ -124,6 +128,7 @@ class ServeConfig:
     int8: bool = False
     batch_size: int = 32
     max_length: int | None = None  # None: the length the model was trained with
+    truncation: str | None = None  # None: the truncation the model was trained with
     num_threads: int = 0
     device: str = "cpu"
     predict_references: str | None = None  # None: the model's own setting

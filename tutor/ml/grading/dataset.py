@@ -118,7 +118,7 @@ def is_correct(item: GradedAnswer) -> bool:
 
 
 def student_reference_pairs(
-    items: list[GradedAnswer], *, per_answer: int, sep: str, seed: int
+    items: list[GradedAnswer], *, per_answer: int, sep: str, seed: int, datasets: tuple[str, ...] = ()
 ) -> list[PairExample]:
     """Extra training pairs whose reference is another student's correct answer to the same question.
 
@@ -126,6 +126,7 @@ def student_reference_pairs(
     for improving performance on automatic short answer scoring"): each answer is paired with up to
     ``per_answer`` correct answers of other students to its question, drawn at random (seeded), with its
     own label and score. Only the training items' own answers are drawn, so no validation answer leaks.
+    ``datasets`` limits the extra pairs to those data sets' answers (empty: all).
     """
     if per_answer <= 0:
         return []
@@ -137,6 +138,8 @@ def student_reference_pairs(
             correct[(item.dataset, item.subset, item.question_id)].append(index)
     pairs = []
     for index, item in enumerate(items):
+        if datasets and item.dataset not in datasets:
+            continue
         label, allowed = verdict_target(item)
         # other students' answers only: never the answer itself, nor a copy of its text
         peers = [i for i in correct[(item.dataset, item.subset, item.question_id)] if texts[i] != texts[index]]
@@ -146,22 +149,39 @@ def student_reference_pairs(
     return pairs
 
 
-class PairCollator:
-    """Tokenises a batch on the fly, padding only to the longest pair in it."""
+TRUNCATIONS = ("longest_first", "question_first")
 
-    def __init__(self, tokenizer, max_length: int):
+
+class PairCollator:
+    """Tokenises a batch on the fly, padding only to the longest pair in it.
+
+    ``truncation`` says what a pair longer than ``max_length`` loses. ``longest_first`` (the tokenizer's
+    own, what versions before session 14 were trained with) cuts the end of the longer segment, and
+    segment A ends with the reference answer: 9 % of SciEntsBank's unseen answers lost the end of their
+    reference at 160 tokens behind a long question. ``question_first`` cuts the question from its start
+    (its last sentence asks), and only if the question alone is not enough, the longer of reference and
+    answer from its end.
+    """
+
+    def __init__(self, tokenizer, max_length: int, *, truncation: str = "longest_first"):
+        if truncation not in TRUNCATIONS:
+            raise ValueError(f"truncation must be one of {TRUNCATIONS}, not {truncation!r}")
         self.tokenizer = tokenizer
         self.max_length = max_length
+        self.truncation = truncation
 
     def __call__(self, batch: list[PairExample]) -> dict[str, torch.Tensor]:
-        encoded = self.tokenizer(
-            [p.text_a for p in batch],
-            [p.text_b for p in batch],
-            padding="longest",
-            truncation="longest_first",
-            max_length=self.max_length,
-            return_tensors="pt",
-        )
+        if self.truncation == "question_first":
+            encoded = self._encode_question_first(batch)
+        else:
+            encoded = self.tokenizer(
+                [p.text_a for p in batch],
+                [p.text_b for p in batch],
+                padding="longest",
+                truncation="longest_first",
+                max_length=self.max_length,
+                return_tensors="pt",
+            )
         encoded = dict(encoded)
         encoded["labels"] = torch.tensor([p.label for p in batch], dtype=torch.long)
         encoded["allowed"] = torch.tensor([p.allowed for p in batch], dtype=torch.bool)
@@ -172,6 +192,43 @@ class PairCollator:
             encoded["teacher_logits"] = torch.tensor([p.teacher_logits or nan4 for p in batch], dtype=torch.float)
             encoded["teacher_scores"] = torch.tensor([p.teacher_score for p in batch], dtype=torch.float)
         return encoded
+
+    def _encode_question_first(self, batch: list[PairExample]):
+        tokenizer = self.tokenizer
+        budget = self.max_length - tokenizer.num_special_tokens_to_add(pair=True)
+        # whole pairs first (no warning about their length: they are cut to max_length below)
+        full = tokenizer([p.text_a for p in batch], [p.text_b for p in batch], truncation=False, verbose=False)
+        features = []
+        for i in range(len(batch)):
+            segment = full.sequence_ids(i)  # None for special tokens, 0 for A, 1 for B
+            a = [k for k, s in enumerate(segment) if s == 0]
+            b = [k for k, s in enumerate(segment) if s == 1]
+            ids = full["input_ids"][i]
+            question = next((n for n, k in enumerate(a) if ids[k] == tokenizer.sep_token_id), 0)
+            a_start, a_end, b_end = truncate_question_first(len(a), len(b), question=question, budget=budget)
+            dropped = set(a[:a_start] + a[a_end:] + b[b_end:])
+            features.append({key: [v for k, v in enumerate(values[i]) if k not in dropped]
+                             for key, values in full.items()})
+        return tokenizer.pad(features, padding="longest", return_tensors="pt")
+
+
+def truncate_question_first(a: int, b: int, *, question: int, budget: int) -> tuple[int, int, int]:
+    """What to keep of segment A (``a`` tokens: ``question`` tokens, a separator, the reference) and B
+    (``b`` tokens, the answer) to fit ``budget``: ``A[start:end]`` and ``B[:end_b]``. The question goes
+    first, from its start (with its separator once it is all gone), then the end of the longer segment."""
+    excess = a + b - budget
+    start = 0
+    if excess > 0 and question:
+        start = question + 1 if excess >= question else excess
+        excess -= start
+    a -= start
+    while excess > 0:
+        if a >= b:
+            a -= 1
+        else:
+            b -= 1
+        excess -= 1
+    return start, start + a, b
 
 
 def split_validation(

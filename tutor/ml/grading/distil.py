@@ -33,11 +33,12 @@ def with_teacher_targets(
     """``pairs`` with the teacher's raw verdict logits and score attached to each."""
     from .adapters import load_grader
 
-    teacher, tokenizer, _ = load_grader(Path(teacher_dir), device=device)
+    teacher, tokenizer, teacher_config = load_grader(Path(teacher_dir), device=device)
     sep = tokenizer.sep_token or student_sep
     as_teacher_reads = [p if sep == student_sep else replace(p, text_a=p.text_a.replace(student_sep, sep)) for p in pairs]
     logits, scores = forward_pairs(
-        teacher, tokenizer, as_teacher_reads, batch_size=batch_size, max_length=max_length, device=device
+        teacher, tokenizer, as_teacher_reads, batch_size=batch_size, max_length=max_length, device=device,
+        truncation=teacher_config.get("truncation", "longest_first"),
     )
     return [
         replace(p, teacher_logits=tuple(float(x) for x in row), teacher_score=float(score))

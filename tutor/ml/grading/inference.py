@@ -10,7 +10,8 @@ from .dataset import PairCollator, PairExample
 
 @torch.no_grad()
 def forward_pairs(
-    model, tokenizer, pairs: list[PairExample], *, batch_size: int, max_length: int, device: str = "cpu"
+    model, tokenizer, pairs: list[PairExample], *, batch_size: int, max_length: int, device: str = "cpu",
+    truncation: str = "longest_first",
 ) -> tuple[torch.Tensor, torch.Tensor]:
     """Raw verdict logits [N, 4] and scores [N] for pairs, in their order.
 
@@ -18,7 +19,7 @@ def forward_pairs(
     """
     was_training = model.training
     model.eval()
-    collate = PairCollator(tokenizer, max_length)
+    collate = PairCollator(tokenizer, max_length, truncation=truncation)
     order = sorted(range(len(pairs)), key=lambda i: len(pairs[i].text_a) + len(pairs[i].text_b))
     logits = torch.empty(len(pairs), 4)
     scores = torch.empty(len(pairs))

@@ -77,6 +77,7 @@ class GraderPredictor:
         self.model = model.eval()
         self.temperature = float(self.model_config.get("temperature", 1.0))
         self.max_length = config.max_length or int(self.model_config.get("max_length", 256))
+        self.truncation = config.truncation or self.model_config.get("truncation", "longest_first")
         self.references = config.predict_references or self.model_config.get("predict_references", "max_score")
         self.version = self.model_dir.name
         # Scores on questions the version was never fitted on (see score_model.py).
@@ -98,6 +99,7 @@ class GraderPredictor:
         logits, scores = forward_pairs(
             self.model, self.tokenizer, pairs,
             batch_size=self.config.batch_size, max_length=self.max_length, device=self.config.device,
+            truncation=self.truncation,
         )
         probs, item_scores, allowed = aggregate(
             pairs, logits, scores, len(items), mode=self.references, temperature=self.temperature

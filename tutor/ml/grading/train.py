@@ -111,7 +111,8 @@ def evaluate_model(model, tokenizer, items: list[GradedAnswer], config: TrainCon
     sep = tokenizer.sep_token or " "
     pairs = make_pairs(items, references=config.predict_references, sep=sep)
     logits, scores = forward_pairs(
-        model, tokenizer, pairs, batch_size=config.eval_batch_size, max_length=config.max_length, device=device
+        model, tokenizer, pairs, batch_size=config.eval_batch_size, max_length=config.max_length, device=device,
+        truncation=config.truncation,
     )
     mode = config.predict_references
     probs, item_scores, allowed = aggregate(pairs, logits, scores, len(items), mode=mode, temperature=temperature)
@@ -175,6 +176,9 @@ def train(
 
     if not config.output_dir:
         raise ValueError("config.output_dir is required")
+    unknown = set(config.student_reference_datasets) - set(config.datasets)
+    if unknown:
+        raise ValueError(f"student references for data sets not trained on: {', '.join(sorted(unknown))}")
     out = Path(config.output_dir)
     out.mkdir(parents=True, exist_ok=True)
     if config.num_threads:
@@ -193,7 +197,8 @@ def train(
     model.to(device)
     pairs = make_pairs(train_items, references=config.train_references, sep=tokenizer.sep_token)
     pairs += student_reference_pairs(train_items, per_answer=config.student_references,
-                                     sep=tokenizer.sep_token, seed=config.seed)
+                                     sep=tokenizer.sep_token, seed=config.seed,
+                                     datasets=config.student_reference_datasets)
     if not pairs:
         raise ValueError("no training pairs")
     distil = None
@@ -201,7 +206,7 @@ def train(
         pairs = with_teacher_targets(pairs, config.distil_from, device=device, batch_size=config.eval_batch_size,
                                      max_length=config.max_length, student_sep=tokenizer.sep_token)
         distil = Distillation(config.distil_alpha, config.distil_temperature)
-    collate = PairCollator(tokenizer, config.max_length)
+    collate = PairCollator(tokenizer, config.max_length, truncation=config.truncation)
     steps_per_epoch = math.ceil(len(pairs) / config.batch_size)
     total_steps = steps_per_epoch * config.epochs
     if config.max_steps:
@@ -236,7 +241,7 @@ def train(
             checkpoint_path,
         )
 
-    model_config = {"train_config": config.to_dict(), "max_length": config.max_length,
+    model_config = {"train_config": config.to_dict(), "max_length": config.max_length, "truncation": config.truncation,
                     "predict_references": config.predict_references, "temperature": 1.0}
 
     def validate() -> bool:
