@@ -129,7 +129,8 @@ def run(args) -> dict:
         train_and_measure(args.teacher_name, TrainConfig(
             base_model=str(bases["mpnet"]), datasets=args.datasets, epochs=args.teacher_epochs,
             lr=args.teacher_lr, max_length=256, batch_size=16, patience=2, seed=args.seed, device=device,
-            student_references=args.student_references, output_dir=str(teacher_dir), **quick))
+            student_references=args.student_references, truncation=args.truncation,
+            output_dir=str(teacher_dir), **quick))
     students = []
     for alpha in args.alphas:
         remaining = args.deadline - (time.monotonic() - started)
@@ -140,8 +141,9 @@ def run(args) -> dict:
         name = f"grader-minilm-distil-a{alpha:g}-s{args.seed}" if alpha else f"grader-minilm-labels-s{args.seed}"
         config = TrainConfig(
             base_model=str(bases["minilm"]), datasets=args.datasets, epochs=args.student_epochs,
-            lr=args.student_lr, max_length=160, batch_size=16, patience=2, seed=args.seed, device=device,
-            student_references=args.student_references, output_dir=str(models / name),
+            lr=args.student_lr, max_length=args.student_max_length, batch_size=16, patience=2, seed=args.seed,
+            device=device, student_references=args.student_references, truncation=args.truncation,
+            output_dir=str(models / name),
             distil_from=str(teacher_dir) if alpha else "", distil_alpha=alpha or 0.5,
             distil_temperature=args.temperature, **quick)
         students.append((name, train_and_measure(name, config)))
@@ -217,6 +219,9 @@ def main() -> None:
     r.add_argument("--seed", type=int, default=13)
     r.add_argument("--student-references", type=int, default=0,
                    help="extra pairs per answer with another student's correct answer as the reference")
+    r.add_argument("--truncation", choices=["longest_first", "question_first"], default="longest_first",
+                   help="what a pair longer than its max length loses, teacher and students (see PairCollator)")
+    r.add_argument("--student-max-length", type=int, default=160, help="the teacher reads 256 tokens")
     r.add_argument("--quick", action="store_true", help="2 steps on 16 answers a data set: a smoke test")
     r.add_argument("--deadline", type=float, default=540, help="seconds; students that would not fit are skipped")
     p.add_argument("--only", choices=["minilm"], help="MiniLM alone (one part): for mohler-cv")
