@@ -10,6 +10,7 @@ from django.core.management.base import BaseCommand, CommandError
 from student_model import ml_registry
 from tutor.ml import registry as disk_registry
 from tutor.ml.grading.config import TrainConfig
+from tutor.ml.grading.dataset import TRUNCATIONS
 from tutor.ml.grading.pipeline import resume_config, run_training
 from tutor.ml.pretrained import mpnet_path
 
@@ -34,7 +35,7 @@ class Command(BaseCommand):
         parser.add_argument("--class-weights", action="store_true", default=None)
         parser.add_argument("--student-references", type=int, metavar="N",
                             help="extra pairs per answer with another student's correct answer as the reference")
-        parser.add_argument("--truncation", choices=["longest_first", "question_first"],
+        parser.add_argument("--truncation", choices=TRUNCATIONS,
                             help="what a pair longer than --max-length loses (default longest_first; see PairCollator)")
         parser.add_argument("--student-reference-datasets", metavar="LIST",
                             help="comma-separated data sets whose answers get those pairs (default: all trained)")
