@@ -9,8 +9,7 @@ from django.core.management.base import BaseCommand, CommandError
 
 from student_model import ml_registry
 from tutor.ml import registry as disk_registry
-from tutor.ml.grading.config import TrainConfig
-from tutor.ml.grading.dataset import TRUNCATIONS
+from tutor.ml.grading.config import TRUNCATIONS, TrainConfig
 from tutor.ml.grading.pipeline import resume_config, run_training
 from tutor.ml.pretrained import mpnet_path
 

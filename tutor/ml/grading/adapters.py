@@ -33,6 +33,7 @@ import torch
 from ..data.types import GradedAnswer
 from ..metrics import clean
 from .calibration import fit_temperature
+from .config import trained_truncation
 from .dataset import PairCollator, make_pairs, summarise
 from .model import CONFIG_NAME, load_model, read_config
 from .train import evaluate_model, optimisation_step, seed_everything
@@ -187,7 +188,7 @@ def train_adapter(
 
     model, tokenizer, base_config = load_grader(base, device=config.device)
     max_length = config.max_length or int(base_config.get("max_length", 256))
-    truncation = base_config.get("truncation", "longest_first")
+    truncation = trained_truncation(base_config)
     model = get_peft_model(model, _lora_config(config))
     pairs = make_pairs(items, references=config.train_references, sep=tokenizer.sep_token)
     collate = PairCollator(tokenizer, max_length, truncation=truncation)

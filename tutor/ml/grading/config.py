@@ -120,6 +120,14 @@ class TrainConfig:
         return cls(**values)
 
 
+TRUNCATIONS = ("longest_first", "question_first")  # see dataset.PairCollator
+
+
+def trained_truncation(model_config: dict) -> str:
+    """How a version cut long pairs in training: ``longest_first`` for versions that record none."""
+    return model_config.get("truncation", "longest_first")
+
+
 @dataclass
 class ServeConfig:
     """How a trained grader is served in a worker process."""

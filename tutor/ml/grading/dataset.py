@@ -23,7 +23,7 @@ from dataclasses import dataclass
 import torch
 
 from ..data.types import GradedAnswer
-from .config import DATASET_LABELS, LABEL_SCORE, LABELS
+from .config import DATASET_LABELS, LABEL_SCORE, LABELS, TRUNCATIONS
 
 _WORD = re.compile(r"\w+", re.UNICODE)
 
@@ -147,9 +147,6 @@ def student_reference_pairs(
             pairs.append(PairExample(segment_a(item.question, items[peer].answer, sep), item.answer or "",
                                      label, allowed, score_target(item), index))
     return pairs
-
-
-TRUNCATIONS = ("longest_first", "question_first")
 
 
 class PairCollator:

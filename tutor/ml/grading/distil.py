@@ -16,6 +16,7 @@ from __future__ import annotations
 from dataclasses import dataclass, replace
 from pathlib import Path
 
+from .config import trained_truncation
 from .dataset import PairExample
 from .inference import forward_pairs
 
@@ -38,7 +39,7 @@ def with_teacher_targets(
     as_teacher_reads = [p if sep == student_sep else replace(p, text_a=p.text_a.replace(student_sep, sep)) for p in pairs]
     logits, scores = forward_pairs(
         teacher, tokenizer, as_teacher_reads, batch_size=batch_size, max_length=max_length, device=device,
-        truncation=teacher_config.get("truncation", "longest_first"),
+        truncation=trained_truncation(teacher_config),
     )
     return [
         replace(p, teacher_logits=tuple(float(x) for x in row), teacher_score=float(score))

@@ -21,7 +21,7 @@ from pathlib import Path
 import torch
 
 from ..data.types import GradedAnswer
-from .config import LABELS, ServeConfig
+from .config import LABELS, ServeConfig, trained_truncation
 from .dataset import PairExample, label_mask, make_pairs
 from ..quantize import int8_dynamic
 from .adapters import load_grader
@@ -77,7 +77,7 @@ class GraderPredictor:
         self.model = model.eval()
         self.temperature = float(self.model_config.get("temperature", 1.0))
         self.max_length = config.max_length or int(self.model_config.get("max_length", 256))
-        self.truncation = config.truncation or self.model_config.get("truncation", "longest_first")
+        self.truncation = config.truncation or trained_truncation(self.model_config)
         self.references = config.predict_references or self.model_config.get("predict_references", "max_score")
         self.version = self.model_dir.name
         # Scores on questions the version was never fitted on (see score_model.py).
