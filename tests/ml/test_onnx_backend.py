@@ -89,3 +89,32 @@ def test_the_alignment_encoder_on_onnx_runtime_gives_the_features_of_pytorch(tmp
     assert (tmp_path / OnnxEncoder.FILE).exists()
     assert not embedder.model.training  # the export leaves the shared embedder in eval mode
     assert np.allclose(on_torch.features(items), on_onnx.features(items), atol=1e-4)
+
+
+@pytest.mark.parametrize("options, weight_type", [
+    ({"reduce_range": True}, "int8"), ({"unsigned_weights": True}, "uint8"),
+])
+def test_the_int8_variants_for_cpus_without_vnni_still_grade_like_fp32(grader, tmp_path, options, weight_type):
+    import onnx
+    from onnx import TensorProto
+
+    from tutor.ml.grading.onnx_backend import quantize
+
+    fp32 = GraderPredictor(ServeConfig(model_dir=grader.path, backend="onnx", score_model=False))
+    items = grader.val_items
+    expected = fp32.predict(items)
+    variant = quantize(fp32.model.path, tmp_path / "variant.onnx", **options)
+
+    graph = onnx.load(str(variant), load_external_data=False).graph
+    weights = {t.name: t for t in graph.initializer}
+    quantized = [n.input[1] for n in graph.node if n.op_type == "MatMulInteger"]
+    assert len(quantized) == 4 * 6 + 2
+    wanted = TensorProto.UINT8 if weight_type == "uint8" else TensorProto.INT8
+    assert {weights[name].data_type for name in quantized} == {wanted}
+    if options.get("reduce_range"):  # 7-bit weights, symmetric: no value beyond 64 (full range: 127)
+        values = np.concatenate([onnx.numpy_helper.to_array(weights[name]).ravel() for name in quantized])
+        assert np.abs(values.astype(np.int16)).max() <= 64
+
+    fp32.model = OnnxGrader(variant)
+    graded = fp32.predict(items)
+    assert sum(a.verdict == b.verdict for a, b in zip(expected, graded)) / len(items) >= 0.8
