@@ -198,6 +198,8 @@ def mohler_cross_validation(args) -> dict:
 
 
 def main() -> None:
+    from tutor.ml.grading.config import TRUNCATIONS
+
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     sub = parser.add_subparsers(dest="command", required=True)
     p = sub.add_parser("pack")
@@ -219,7 +221,7 @@ def main() -> None:
     r.add_argument("--seed", type=int, default=13)
     r.add_argument("--student-references", type=int, default=0,
                    help="extra pairs per answer with another student's correct answer as the reference")
-    r.add_argument("--truncation", choices=["longest_first", "question_first"], default="longest_first",
+    r.add_argument("--truncation", choices=TRUNCATIONS, default="longest_first",
                    help="what a pair longer than its max length loses, teacher and students (see PairCollator)")
     r.add_argument("--student-max-length", type=int, default=160, help="the teacher reads 256 tokens")
     r.add_argument("--quick", action="store_true", help="2 steps on 16 answers a data set: a smoke test")

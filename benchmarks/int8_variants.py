@@ -24,7 +24,7 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from _grading_data import load_split, version_from_args  # noqa: E402
+from _grading_data import SPLITS as FORMATS, load_split, version_from_args  # noqa: E402
 
 SPLITS = ("sciEntsBank_unseen_answers", "beetle_unseen_answers", "saf_english_unseen_answers",
           "saf_german_unseen_answers")
@@ -45,13 +45,12 @@ def cpu_flags() -> list[str]:
 
 
 def main() -> None:
+    import torch
     from sklearn.metrics import f1_score
 
     from tutor.ml.grading.config import DATASET_LABELS, ServeConfig
     from tutor.ml.grading.onnx_backend import OnnxGrader, quantize
     from tutor.ml.grading.predictor import GraderPredictor
-
-    import torch
 
     path = version_from_args(__doc__)
     threads = torch.get_num_threads()  # --threads
@@ -64,8 +63,8 @@ def main() -> None:
         started = time.perf_counter()
         verdicts = {}
         for name, items in data.items():
-            fmt = "saf" if name.startswith("saf") else "semeval"
-            verdicts[name] = [p.verdict for p in predictor.predict(items, allowed_labels=DATASET_LABELS[fmt])]
+            allowed = DATASET_LABELS[FORMATS[name][0]]
+            verdicts[name] = [p.verdict for p in predictor.predict(items, allowed_labels=allowed)]
         return verdicts, time.perf_counter() - started
 
     def summary(verdicts: dict[str, list], seconds: float, reference: dict[str, list] | None) -> dict:
