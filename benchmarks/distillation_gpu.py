@@ -130,7 +130,7 @@ def run(args) -> dict:
             base_model=str(bases["mpnet"]), datasets=args.datasets, epochs=args.teacher_epochs,
             lr=args.teacher_lr, max_length=256, batch_size=16, patience=2, seed=args.seed, device=device,
             student_references=args.student_references, truncation=args.truncation,
-            output_dir=str(teacher_dir), **quick))
+            polarity_flips=args.polarity_flips, output_dir=str(teacher_dir), **quick))
     students = []
     for alpha in args.alphas:
         remaining = args.deadline - (time.monotonic() - started)
@@ -143,7 +143,7 @@ def run(args) -> dict:
             base_model=str(bases["minilm"]), datasets=args.datasets, epochs=args.student_epochs,
             lr=args.student_lr, max_length=args.student_max_length, batch_size=16, patience=2, seed=args.seed,
             device=device, student_references=args.student_references, truncation=args.truncation,
-            output_dir=str(models / name),
+            polarity_flips=args.polarity_flips, output_dir=str(models / name),
             distil_from=str(teacher_dir) if alpha else "", distil_alpha=alpha or 0.5,
             distil_temperature=args.temperature, **quick)
         students.append((name, train_and_measure(name, config)))
@@ -221,6 +221,8 @@ def main() -> None:
     r.add_argument("--seed", type=int, default=13)
     r.add_argument("--student-references", type=int, default=0,
                    help="extra pairs per answer with another student's correct answer as the reference")
+    r.add_argument("--polarity-flips", type=float, default=0.0, metavar="SHARE",
+                   help="share of correct SemEval answers that also train as contradictory, flipped (polarity.py)")
     r.add_argument("--truncation", choices=TRUNCATIONS, default="longest_first",
                    help="what a pair longer than its max length loses, teacher and students (see PairCollator)")
     r.add_argument("--student-max-length", type=int, default=160, help="the teacher reads 256 tokens")

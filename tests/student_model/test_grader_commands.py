@@ -133,7 +133,7 @@ def test_train_grader_registers_and_activates_a_version(settings, tmp_path):
     further = ["--data-dir", str(SHARED_ASAG), "--max-steps", "1", "--max-train-items", "24", "--batch-size", "4",
                "--max-length", "48", "--threads", "1", "--init-from", "tiny", "--no-progress", "--no-score-model"]
     call_command("train_grader", "--datasets", "semeval,mohler", "--name", "tiny-further", *further,
-                 "--student-references", "1", "--truncation", "question_first",
+                 "--student-references", "1", "--truncation", "question_first", "--polarity-flips", "1",
                  stdout=io.StringIO(), stderr=io.StringIO())
     further_version = ml_registry.get_version(version="tiny-further")
     further_summary = further_version.training_summary
@@ -141,7 +141,11 @@ def test_train_grader_registers_and_activates_a_version(settings, tmp_path):
     assert further_summary["init_from"] == "tiny"
     # besides the official reference, other students' correct answers as references
     assert version.training_summary["pairs"] == version.training_summary["train"]["n"]
-    assert further_summary["train"]["n"] < further_summary["pairs"] <= 2 * further_summary["train"]["n"]
+    # and correct SemEval answers with a polarity word flipped, as contradictory (polarity.py)
+    flips = further_summary["polarity_flip_pairs"]
+    assert 0 < flips <= further_summary["train"]["n"]
+    assert further_summary["train"]["n"] < further_summary["pairs"] - flips <= 2 * further_summary["train"]["n"]
+    assert "polarity_flip_pairs" not in version.training_summary
     with pytest.raises(CommandError, match="validation question.* were trained on by tiny"):
         call_command("train_grader", "--datasets", "semeval", "--name", "tiny-other-split", *further,
                      stderr=io.StringIO())

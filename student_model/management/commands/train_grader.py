@@ -34,6 +34,9 @@ class Command(BaseCommand):
         parser.add_argument("--class-weights", action="store_true", default=None)
         parser.add_argument("--student-references", type=int, metavar="N",
                             help="extra pairs per answer with another student's correct answer as the reference")
+        parser.add_argument("--polarity-flips", type=float, metavar="SHARE",
+                            help="share of correct SemEval answers that also train as contradictory with one "
+                                 "polarity word flipped (see tutor/ml/grading/polarity.py; default 0)")
         parser.add_argument("--truncation", choices=TRUNCATIONS,
                             help="what a pair longer than --max-length loses (default longest_first; see PairCollator)")
         parser.add_argument("--student-reference-datasets", metavar="LIST",
@@ -66,7 +69,7 @@ class Command(BaseCommand):
             "max_train_items": options["max_train_items"], "class_weights": options["class_weights"],
             "student_references": options["student_references"],
             "student_reference_datasets": _names(options["student_reference_datasets"]),
-            "truncation": options["truncation"],
+            "truncation": options["truncation"], "polarity_flips": options["polarity_flips"],
             "base_model": options["base_model"], "device": options["device"], "num_threads": options["num_threads"],
             "distil_alpha": options["distil_alpha"], "distil_temperature": options["distil_temperature"],
         }

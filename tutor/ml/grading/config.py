@@ -71,6 +71,9 @@ class TrainConfig:
     student_references: int = 0
     # the data sets whose answers get those pairs; empty = every trained data set
     student_reference_datasets: tuple[str, ...] = ()
+    # share of the correct answers (of sources with a contradictory verdict) that also train as
+    # contradictory with one polarity word flipped (polarity.polarity_flip_pairs); 0 = none
+    polarity_flips: float = 0.0
     # what a pair longer than max_length loses (dataset.PairCollator): "longest_first" | "question_first"
     truncation: str = "longest_first"
     seed: int = 13

@@ -30,6 +30,7 @@ from .dataset import PairCollator, class_weights, make_pairs, student_reference_
 from .distil import Distillation, with_teacher_targets
 from .inference import aggregate, forward_pairs
 from .model import build_model, load_model, save_model
+from .polarity import polarity_flip_pairs
 
 logger = logging.getLogger(__name__)
 
@@ -199,6 +200,9 @@ def train(
     pairs += student_reference_pairs(train_items, per_answer=config.student_references,
                                      sep=tokenizer.sep_token, seed=config.seed,
                                      datasets=config.student_reference_datasets)
+    flips = polarity_flip_pairs(train_items, share=config.polarity_flips, references=config.train_references,
+                                sep=tokenizer.sep_token, seed=config.seed)
+    pairs += flips
     if not pairs:
         raise ValueError("no training pairs")
     distil = None
@@ -327,6 +331,8 @@ def train(
                "pairs": len(pairs), "val_by": config.val_by, "val_fraction": config.val_fraction}
     if config.init_from:
         summary["init_from"] = Path(config.init_from).name
+    if config.polarity_flips:
+        summary["polarity_flip_pairs"] = len(flips)
     if config.distil_from:
         summary["teacher"] = {"model_dir": config.distil_from, "version": Path(config.distil_from).name,
                               "alpha": config.distil_alpha, "temperature": config.distil_temperature}
