@@ -73,7 +73,7 @@ def flip_candidates(text: str) -> list[tuple[int, str]]:
 
 
 def _negated_after(tokens: list[str], i: int) -> bool:
-    return i + 2 < len(tokens) and tokens[i + 2].lower() in ("not", "n't")
+    return i + 2 < len(tokens) and tokens[i + 2].lower() == "not"
 
 
 def flip_polarity(text: str, rng: random.Random) -> str | None:
