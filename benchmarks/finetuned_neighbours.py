@@ -37,9 +37,10 @@ def main() -> None:
     from sklearn.linear_model import LogisticRegression
     from sklearn.metrics import f1_score
 
+    from tutor.ml.grading.calibration import masked
     from tutor.ml.grading.config import DATASET_LABELS, LABELS, trained_truncation
-    from tutor.ml.grading.dataset import make_pairs
-    from tutor.ml.grading.inference import forward_pairs
+    from tutor.ml.grading.dataset import label_mask, make_pairs
+    from tutor.ml.grading.inference import forward_pairs, length_order
     from tutor.ml.grading.model import load_model, read_config
     from tutor.ml.grading.pipeline import version_split
 
@@ -56,11 +57,10 @@ def main() -> None:
         captured.clear()
         logits, _ = forward_pairs(model, tokenizer, pairs, batch_size=32, max_length=config["max_length"],
                                   truncation=trained_truncation(config))
-        order = sorted(range(len(pairs)), key=lambda i: len(pairs[i].text_a) + len(pairs[i].text_b))
         vectors = torch.empty(len(pairs), captured[0].shape[1])
-        vectors[order] = torch.cat(captured)  # forward_pairs runs the pairs in this order
-        mask = torch.tensor([0.0 if name in DATASET_LABELS["semeval"] else -1e9 for name in LABELS])
-        probs = torch.softmax(logits / config.get("temperature", 1.0) + mask, dim=-1)
+        vectors[length_order(pairs)] = torch.cat(captured)  # the hook saw the pairs in forward_pairs' order
+        allowed = torch.tensor(label_mask(DATASET_LABELS["semeval"]))
+        probs = torch.softmax(masked(logits, allowed) / config.get("temperature", 1.0), dim=-1)
         return probs.numpy(), torch.nn.functional.normalize(vectors, dim=-1).numpy()
 
     train, _ = version_split(path, data_dir=ROOT / "data" / "asag")

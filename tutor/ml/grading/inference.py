@@ -8,6 +8,11 @@ from .calibration import masked
 from .dataset import PairCollator, PairExample
 
 
+def length_order(pairs: list[PairExample]) -> list[int]:
+    """The order ``forward_pairs`` runs pairs in: by length, so each batch pads little."""
+    return sorted(range(len(pairs)), key=lambda i: len(pairs[i].text_a) + len(pairs[i].text_b))
+
+
 @torch.no_grad()
 def forward_pairs(
     model, tokenizer, pairs: list[PairExample], *, batch_size: int, max_length: int, device: str = "cpu",
@@ -20,7 +25,7 @@ def forward_pairs(
     was_training = model.training
     model.eval()
     collate = PairCollator(tokenizer, max_length, truncation=truncation)
-    order = sorted(range(len(pairs)), key=lambda i: len(pairs[i].text_a) + len(pairs[i].text_b))
+    order = length_order(pairs)
     logits = torch.empty(len(pairs), 4)
     scores = torch.empty(len(pairs))
     for start in range(0, len(order), batch_size):
