@@ -12,8 +12,10 @@ the ceiling of any such rule, not a result.
 
 ``--interpolate-with DIR`` also grades with the weights ``a·model + (1-a)·other`` (a model soup of two
 versions of one lineage, e.g. grader-minilm-v3 and the v2 it was trained from; served with the first
-version's config) for a in 0, 0.5, 1.3 (1.3 extrapolates along the last epoch), by argmax macro-F1 on
-the validation questions and the unseen answers, SAF English included. Prints one JSON object.
+version's config) for a = 1 (the version itself), 0, 0.5 and 1.3 (1.3 extrapolates along the last
+epoch), by argmax macro-F1 on the validation questions and the unseen answers, SAF English included.
+Prints one JSON object. Measured once (session 18): ``--model var/models/grader/grader-minilm-v3
+--interpolate-with var/models/grader/grader-minilm-v2``, about 7 min on 2 cores.
 """
 
 import argparse
