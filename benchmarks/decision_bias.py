@@ -81,8 +81,15 @@ def main() -> None:
             "validation_saf": [item for item in validation if item.dataset == "saf"],
             **{name: load_split(name) for name in SOUP_SPLITS}}
     truth_of = {name: [LABELS.index(item.label) for item in items] for name, items in sets.items()}
+    own_scores = {}
 
-    validation_scores = log_probs(sets["validation_semeval"])
+    def scores_of(name):
+        """The version's own log-probabilities on a set, computed once (the bias fit and the soup's a = 1)."""
+        if name not in own_scores:
+            own_scores[name] = log_probs(sets[name])
+        return own_scores[name]
+
+    validation_scores = scores_of("validation_semeval")
     truth = truth_of["validation_semeval"]
     bias = best_bias(validation_scores, truth)
     report = {"model": path.name, "verdicts": [LABELS[index] for index in semeval],
@@ -91,20 +98,22 @@ def main() -> None:
                              "bias": bias.round(1).tolist()},
               "splits": {}}
     for name in SPLITS:
-        scores, truth = log_probs(sets[name]), truth_of[name]
+        scores, truth = scores_of(name), truth_of[name]
         oracle = best_bias(scores, truth)
         report["splits"][name] = {"n": len(truth), "argmax": round(macro_f1(scores, truth, 0), 4),
                                   "validation_bias": round(macro_f1(scores, truth, bias), 4),
                                   "oracle": round(macro_f1(scores, truth, oracle), 4), "oracle_bias": oracle.round(1).tolist()}
 
     if args.interpolate_with:
-        own = {key: value.clone() for key, value in model.state_dict().items()}
+        own_weights = {key: value.clone() for key, value in model.state_dict().items()}
         other = load_model(Path(args.interpolate_with))[0].state_dict()
         report["interpolate_with"] = Path(args.interpolate_with).name
         report["soup"] = {}
-        for alpha in (1.0,) + ALPHAS:
+        report["soup"]["1.0"] = {name: round(float(f1_score(truth_of[name], scores_of(name).argmax(1), average="macro")), 4)
+                                 for name in sets}
+        for alpha in ALPHAS:
             model.load_state_dict({key: alpha * value + (1 - alpha) * other[key] if value.is_floating_point() else value
-                                   for key, value in own.items()})
+                                   for key, value in own_weights.items()})
             report["soup"][str(alpha)] = {
                 name: round(float(f1_score(truth_of[name], log_probs(items).argmax(1), average="macro")), 4)
                 for name, items in sets.items()}
