@@ -15,7 +15,7 @@ versions of one lineage, e.g. grader-minilm-v3 and the v2 it was trained from; s
 version's config) for a = 1 (the version itself), 0, 0.5 and 1.3 (1.3 extrapolates along the last
 epoch), by argmax macro-F1 on the validation questions and the unseen answers, SAF English included.
 Prints one JSON object. Measured once (session 18): ``--model var/models/grader/grader-minilm-v3
---interpolate-with var/models/grader/grader-minilm-v2``, about 7 min on 2 cores.
+--interpolate-with var/models/grader/grader-minilm-v2``, about 3.5 min on 2 cores.
 """
 
 import argparse
