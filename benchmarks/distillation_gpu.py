@@ -143,7 +143,7 @@ def run(args) -> dict:
             base_model=str(bases["minilm"]), datasets=args.datasets, epochs=args.student_epochs,
             lr=args.student_lr, max_length=args.student_max_length, batch_size=16, patience=2, seed=args.seed,
             device=device, student_references=args.student_references, truncation=args.truncation,
-            polarity_flips=args.polarity_flips, output_dir=str(models / name),
+            polarity_flips=args.polarity_flips, attention=args.student_attention, output_dir=str(models / name),
             distil_from=str(teacher_dir) if alpha else "", distil_alpha=alpha or 0.5,
             distil_temperature=args.temperature, **quick)
         students.append((name, train_and_measure(name, config)))
@@ -198,7 +198,7 @@ def mohler_cross_validation(args) -> dict:
 
 
 def main() -> None:
-    from tutor.ml.grading.config import TRUNCATIONS
+    from tutor.ml.grading.config import ATTENTIONS, TRUNCATIONS
 
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     sub = parser.add_subparsers(dest="command", required=True)
@@ -226,6 +226,9 @@ def main() -> None:
     r.add_argument("--truncation", choices=TRUNCATIONS, default="longest_first",
                    help="what a pair longer than its max length loses, teacher and students (see PairCollator)")
     r.add_argument("--student-max-length", type=int, default=160, help="the teacher reads 256 tokens")
+    r.add_argument("--student-attention", choices=ATTENTIONS, default="full",
+                   help="'prefix': students whose question and reference never read the answer, graded with "
+                        "each question computed once (tutor/ml/grading/prefix_cache.py); the teacher reads whole pairs")
     r.add_argument("--quick", action="store_true", help="2 steps on 16 answers a data set: a smoke test")
     r.add_argument("--deadline", type=float, default=540, help="seconds; students that would not fit are skipped")
     p.add_argument("--only", choices=["minilm"], help="MiniLM alone (one part): for mohler-cv")

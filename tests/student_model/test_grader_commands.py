@@ -134,10 +134,11 @@ def test_train_grader_registers_and_activates_a_version(settings, tmp_path):
                "--max-length", "48", "--threads", "1", "--init-from", "tiny", "--no-progress", "--no-score-model"]
     call_command("train_grader", "--datasets", "semeval,mohler", "--name", "tiny-further", *further,
                  "--student-references", "1", "--truncation", "question_first", "--polarity-flips", "1",
-                 stdout=io.StringIO(), stderr=io.StringIO())
+                 "--attention", "prefix", stdout=io.StringIO(), stderr=io.StringIO())
     further_version = ml_registry.get_version(version="tiny-further")
     further_summary = further_version.training_summary
-    assert json.loads((Path(further_version.path) / "config.json").read_text())["truncation"] == "question_first"
+    further_config = json.loads((Path(further_version.path) / "config.json").read_text())
+    assert further_config["truncation"] == "question_first" and further_config["attention"] == "prefix"
     assert further_summary["init_from"] == "tiny"
     # besides the official reference, other students' correct answers as references
     assert version.training_summary["pairs"] == version.training_summary["train"]["n"]

@@ -9,7 +9,7 @@ from django.core.management.base import BaseCommand, CommandError
 
 from student_model import ml_registry
 from tutor.ml import registry as disk_registry
-from tutor.ml.grading.config import TRUNCATIONS, TrainConfig
+from tutor.ml.grading.config import ATTENTIONS, TRUNCATIONS, TrainConfig
 from tutor.ml.grading.pipeline import resume_config, run_training
 from tutor.ml.pretrained import mpnet_path
 
@@ -39,6 +39,9 @@ class Command(BaseCommand):
                                  "polarity word flipped (see tutor/ml/grading/polarity.py; default 0)")
         parser.add_argument("--truncation", choices=TRUNCATIONS,
                             help="what a pair longer than --max-length loses (default longest_first; see PairCollator)")
+        parser.add_argument("--attention", choices=ATTENTIONS,
+                            help="'prefix': question and reference never read the answer, so grading computes them "
+                                 "once per question (default full; see tutor/ml/grading/prefix_cache.py)")
         parser.add_argument("--student-reference-datasets", metavar="LIST",
                             help="comma-separated data sets whose answers get those pairs (default: all trained)")
         parser.add_argument("--base-model", help="local directory of the pretrained encoder, or 'mpnet' "
@@ -70,7 +73,7 @@ class Command(BaseCommand):
             "student_references": options["student_references"],
             "student_reference_datasets": _names(options["student_reference_datasets"]),
             "truncation": options["truncation"], "polarity_flips": options["polarity_flips"],
-            "base_model": options["base_model"], "device": options["device"], "num_threads": options["num_threads"],
+            "attention": options["attention"], "base_model": options["base_model"], "device": options["device"], "num_threads": options["num_threads"],
             "distil_alpha": options["distil_alpha"], "distil_temperature": options["distil_temperature"],
         }
         root = ml_registry.grader_root()

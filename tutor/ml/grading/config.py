@@ -59,6 +59,9 @@ class TrainConfig:
     weight_decay: float = 0.01
     dropout: float = 0.1
     pooling: str = "mean"  # "mean" | "cls"
+    # "full": every token attends to every token; "prefix": question and reference never read the answer,
+    # so their states are computed once per question when grading (model.prefix_attention_mask)
+    attention: str = "full"
     score_loss_weight: float = 1.0
     class_weights: bool = False  # inverse-frequency weights in the verdict loss
     # Several reference answers: which pair(s) to train on, and how to combine at prediction.
@@ -124,6 +127,7 @@ class TrainConfig:
 
 
 TRUNCATIONS = ("longest_first", "question_first")  # see dataset.PairCollator
+ATTENTIONS = ("full", "prefix")  # see model.prefix_attention_mask
 
 
 def trained_truncation(model_config: dict) -> str:

@@ -20,7 +20,7 @@ import torch
 from safetensors.torch import load_file, save_file
 from torch import nn
 
-from .config import LABELS
+from .config import ATTENTIONS, LABELS
 
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
 os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
@@ -30,13 +30,32 @@ WEIGHTS_NAME = "model.safetensors"
 ENCODER_DIR = "encoder"
 
 
+def prefix_attention_mask(attention_mask: torch.Tensor, token_type_ids: torch.Tensor) -> torch.Tensor:
+    """[B, 1, L, L] booleans: every token sees the valid tokens of segment A, only segment B's tokens see B.
+
+    Segment A (question and reference) then reads nothing of the answer, so its states are the same for
+    every answer to a question and can be computed once (``prefix_cache.py``)."""
+    valid = attention_mask.bool()[:, None, :]
+    query_in_b = token_type_ids.bool()[:, :, None]
+    key_in_a = ~token_type_ids.bool()[:, None, :]
+    return (valid & (query_in_b | key_in_a))[:, None]
+
+
 class CrossEncoderGrader(nn.Module):
-    def __init__(self, encoder: nn.Module, *, pooling: str = "mean", dropout: float = 0.1):
+    """``attention="prefix"`` (see ``prefix_attention_mask``) pools the answer's tokens only: those of
+    segment A carry nothing of the answer."""
+
+    def __init__(self, encoder: nn.Module, *, pooling: str = "mean", dropout: float = 0.1, attention: str = "full"):
         super().__init__()
         if pooling not in ("mean", "cls"):
             raise ValueError(f"pooling must be 'mean' or 'cls', not {pooling!r}")
+        if attention not in ATTENTIONS:
+            raise ValueError(f"attention must be one of {ATTENTIONS}, not {attention!r}")
+        if attention == "prefix" and pooling != "mean":
+            raise ValueError("prefix attention pools the answer's tokens: it needs pooling='mean'")
         self.encoder = encoder
         self.pooling = pooling
+        self.attention = attention
         hidden = encoder.config.hidden_size
         self.dropout = nn.Dropout(dropout)
         self.verdict_head = nn.Linear(hidden, len(LABELS))
@@ -53,20 +72,26 @@ class CrossEncoderGrader(nn.Module):
         kwargs = {"input_ids": input_ids, "attention_mask": attention_mask}
         if token_type_ids is not None:
             kwargs["token_type_ids"] = token_type_ids
+        pool_mask = attention_mask
+        if self.attention == "prefix":
+            if token_type_ids is None:
+                raise ValueError("prefix attention needs token_type_ids")
+            kwargs["attention_mask"] = prefix_attention_mask(attention_mask, token_type_ids)
+            pool_mask = attention_mask * token_type_ids
         hidden = self.encoder(**kwargs).last_hidden_state
-        pooled = self.dropout(self.pool(hidden, attention_mask))
+        pooled = self.dropout(self.pool(hidden, pool_mask))
         logits = self.verdict_head(pooled)
         score = torch.sigmoid(self.score_head(pooled).squeeze(-1))
         return logits, score
 
 
-def build_model(base_model: str | Path, *, pooling: str = "mean", dropout: float = 0.1):
+def build_model(base_model: str | Path, *, pooling: str = "mean", dropout: float = 0.1, attention: str = "full"):
     """A fresh grader on pretrained encoder weights from a local directory (never the hub)."""
     from transformers import AutoModel, AutoTokenizer
 
     encoder = AutoModel.from_pretrained(str(base_model), local_files_only=True)
     tokenizer = AutoTokenizer.from_pretrained(str(base_model), local_files_only=True)
-    return CrossEncoderGrader(encoder, pooling=pooling, dropout=dropout), tokenizer
+    return CrossEncoderGrader(encoder, pooling=pooling, dropout=dropout, attention=attention), tokenizer
 
 
 def save_model(model: CrossEncoderGrader, tokenizer, directory: str | Path, *, config: dict) -> Path:
@@ -77,7 +102,7 @@ def save_model(model: CrossEncoderGrader, tokenizer, directory: str | Path, *, c
     tokenizer.save_pretrained(directory / ENCODER_DIR)
     state = {k: v.detach().cpu().contiguous() for k, v in model.state_dict().items()}
     save_file(state, str(directory / WEIGHTS_NAME))
-    full = {"labels": list(LABELS), "pooling": model.pooling, **config}
+    full = {"labels": list(LABELS), "pooling": model.pooling, "attention": model.attention, **config}
     (directory / CONFIG_NAME).write_text(json.dumps(full, indent=2, sort_keys=True))
     return directory
 
@@ -96,7 +121,7 @@ def load_model(directory: str | Path, *, device: str = "cpu"):
         raise ValueError(f"{directory} was saved with labels {config['labels']}, expected {list(LABELS)}")
     encoder_config = AutoConfig.from_pretrained(str(directory / ENCODER_DIR), local_files_only=True)
     encoder = AutoModel.from_config(encoder_config)
-    model = CrossEncoderGrader(encoder, pooling=config.get("pooling", "mean"))
+    model = CrossEncoderGrader(encoder, pooling=config.get("pooling", "mean"), attention=config.get("attention", "full"))
     state = load_file(str(directory / WEIGHTS_NAME))
     model.load_state_dict(state)
     tokenizer = AutoTokenizer.from_pretrained(str(directory / ENCODER_DIR), local_files_only=True)

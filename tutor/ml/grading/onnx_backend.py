@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import hashlib
 import os
+import re
 import tempfile
 import warnings
 from pathlib import Path
@@ -29,11 +30,7 @@ OUTPUTS = ("logits", "score")
 
 def export(model: torch.nn.Module, tokenizer, path: str | Path, *, outputs: tuple[str, ...] = OUTPUTS) -> Path:
     """Write ``model`` as ONNX with dynamic batch and sequence axes (atomically: a crash leaves no half file)."""
-    path = Path(path)
     sample = tokenizer(["question [SEP] reference"], ["answer"], return_tensors="pt")
-    args = tuple(sample[name] for name in INPUTS)
-    was_training = model.training
-    model.eval()
     encoder = getattr(model, "encoder", None)
     encoder = encoder if hasattr(encoder, "set_attn_implementation") else getattr(model, "model", None)
     attention = getattr(getattr(encoder, "config", None), "_attn_implementation", None)
@@ -41,6 +38,21 @@ def export(model: torch.nn.Module, tokenizer, path: str | Path, *, outputs: tupl
         # Traced from the plain attention ops, ORT runs the model faster than from PyTorch's fused SDPA
         # (measured: 56 against 42 answers/s batched, 14 against 16 ms per answer at p50).
         encoder.set_attn_implementation("eager")
+    try:
+        return export_module(
+            model, tuple(sample[name] for name in INPUTS), path, input_names=list(INPUTS), output_names=list(outputs),
+            dynamic_axes={name: {0: "batch", 1: "tokens"} for name in INPUTS} | {n: {0: "batch"} for n in outputs})
+    finally:
+        if attention not in (None, "eager"):
+            encoder.set_attn_implementation(attention)
+
+
+def export_module(module: torch.nn.Module, args: tuple, path: str | Path, *, input_names: list[str],
+                  output_names: list[str], dynamic_axes: dict) -> Path:
+    """Trace ``module`` on ``args`` in eval mode and write it as ONNX, atomically."""
+    path = Path(path)
+    was_training = module.training
+    module.eval()
     fd, tmp = tempfile.mkstemp(suffix=".onnx", dir=path.parent)
     os.close(fd)
     try:
@@ -48,20 +60,45 @@ def export(model: torch.nn.Module, tokenizer, path: str | Path, *, outputs: tupl
             # The TorchScript-based exporter is deprecated in favour of dynamo's, which needs onnxscript
             # and cannot yet export this model's SDPA attention with dynamic shapes.
             warnings.simplefilter("ignore")
-            torch.onnx.export(
-                model, args, tmp, input_names=list(INPUTS), output_names=list(outputs),
-                dynamic_axes={name: {0: "batch", 1: "tokens"} for name in INPUTS} | {n: {0: "batch"} for n in outputs},
-                opset_version=17, dynamo=False,
-            )
+            torch.onnx.export(module, args, tmp, input_names=input_names, output_names=output_names,
+                              dynamic_axes=dynamic_axes, opset_version=17, dynamo=False)
         os.chmod(tmp, 0o644)  # mkstemp's 0600 would hide it from workers running as another user
         os.replace(tmp, path)
     finally:
         if os.path.exists(tmp):
             os.unlink(tmp)
-        if attention not in (None, "eager"):
-            encoder.set_attn_implementation(attention)
-        model.train(was_training)
+        module.train(was_training)
     return path
+
+
+def cached_export(module: torch.nn.Module, args: tuple, path: str | Path, *, weights: str | Path | None,
+                  int8: bool, **names) -> Path:
+    """``path`` exported from ``module`` (under the temporary directory where its folder is read-only), or
+    its int8 twin (``quantize``), each rebuilt only when older than what it is made from."""
+    path = _writable(Path(path).parent) / Path(path).name
+    if _stale(path, Path(weights) if weights else None):
+        export_module(module, args, path, **names)
+    if not int8:
+        return path
+    quantized = path.with_name(path.stem + ".int8-mixed.onnx")
+    if _stale(quantized, path):
+        quantize(path, quantized)
+    return quantized
+
+
+def run_session(path: str | Path, num_threads: int = 0):
+    """A function running an ONNX model on torch tensors (inputs in the graph's order), returning torch
+    tensors: one, or a tuple where the graph has several outputs."""
+    session = _session(Path(path), num_threads)
+    inputs = [i.name for i in session.get_inputs()]
+    kinds = {i.name: np.int64 if "int64" in i.type else np.float32 for i in session.get_inputs()}
+
+    def run(*args):
+        outputs = session.run(None, {name: np.asarray(value.cpu(), dtype=kinds[name]) for name, value in zip(inputs, args)})
+        tensors = tuple(torch.from_numpy(output) for output in outputs)
+        return tensors[0] if len(tensors) == 1 else tensors
+
+    return run
 
 
 # Weight matrices left in fp32 by ``quantize``: each layer's attention-output and feed-forward-output
@@ -71,7 +108,9 @@ def export(model: torch.nn.Module, tokenizer, path: str | Path, *, outputs: tupl
 # against 0.024). It keeps 24 of the encoder's 36 weight matrices (and both heads) in int8, at 1.5-1.7
 # times fp32's answers per second batched on 2 cores (every weight in int8: about 1.7 times). Its quality
 # on the test splits: benchmarks/results/grading_quality.json, "onnx-int8".
-FULL_PRECISION_SUFFIX = "output/dense/MatMul"
+# Their nodes are named ".../output/dense/MatMul" in the whole model's export; in prefix_cache.py's passes,
+# which call each layer's parts themselves, "/output/dense_N/MatMul".
+FULL_PRECISION_NODE = re.compile(r"output/dense(_\d+)?/MatMul$")
 QUANTIZED_FILE = "grader.int8-mixed.onnx"
 
 
@@ -80,13 +119,13 @@ def full_precision_nodes(path: str | Path) -> list[str]:
     import onnx
 
     graph = onnx.load(str(path), load_external_data=False).graph
-    return [n.name for n in graph.node if n.op_type == "MatMul" and n.name.endswith(FULL_PRECISION_SUFFIX)]
+    return [n.name for n in graph.node if n.op_type == "MatMul" and FULL_PRECISION_NODE.search(n.name)]
 
 
 def quantize(source: str | Path, target: str | Path, *, reduce_range: bool = False,
              unsigned_weights: bool = False) -> Path:
     """ONNX Runtime's dynamic int8 quantisation (per-channel weight scales) of an exported grader, but for
-    the residual-stream projections (``FULL_PRECISION_SUFFIX``), which stay fp32.
+    the residual-stream projections (``FULL_PRECISION_NODE``), which stay fp32.
 
     The product serves the defaults (signed 8-bit weights). ``reduce_range`` (7-bit weights) and
     ``unsigned_weights`` (uint8 x uint8) are ORT's remedies for the 16-bit saturation of its uint8 x int8

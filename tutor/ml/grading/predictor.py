@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import threading
 from dataclasses import dataclass
+from functools import partial
 from pathlib import Path
 
 import torch
@@ -27,6 +28,7 @@ from ..quantize import int8_dynamic
 from .adapters import load_grader
 from .inference import aggregate, forward_pairs
 from .onnx_backend import OnnxGrader
+from .prefix_cache import PrefixCachedGrader
 from .score_model import SCORE_MODEL_FILE, ScoreModel, rescore
 
 
@@ -63,17 +65,21 @@ class GraderPredictor:
         model, self.tokenizer, self.model_config = load_grader(self.model_dir, device=config.device)
         if config.backend not in ("torch", "onnx"):
             raise ValueError(f"backend must be 'torch' or 'onnx', not {config.backend!r}")
+        # A grader trained with prefix attention computes each question's segment A once (prefix_cache.py).
+        prefix = getattr(model, "attention", "full") == "prefix"
         if config.backend == "onnx":
             if config.device != "cpu":
                 raise ValueError("the ONNX Runtime backend runs on CPU only")
-            model = OnnxGrader.for_model(
-                model, self.tokenizer, cache_dir=self.model_dir, weights=_newest_file(self.model_dir),
-                int8=config.int8, num_threads=config.num_threads,
-            )
-        elif config.int8:
-            if config.device != "cpu":
-                raise ValueError("int8 dynamic quantisation runs on CPU only")
-            model = int8_dynamic(model)
+            onnx_grader = PrefixCachedGrader.for_onnx if prefix else partial(OnnxGrader.for_model, tokenizer=self.tokenizer)
+            model = onnx_grader(model, cache_dir=self.model_dir, weights=_newest_file(self.model_dir),
+                                int8=config.int8, num_threads=config.num_threads)
+        else:
+            if config.int8:
+                if config.device != "cpu":
+                    raise ValueError("int8 dynamic quantisation runs on CPU only")
+                model = int8_dynamic(model)
+            if prefix:
+                model = PrefixCachedGrader.for_model(model)
         self.model = model.eval()
         self.temperature = float(self.model_config.get("temperature", 1.0))
         self.max_length = config.max_length or int(self.model_config.get("max_length", 256))
