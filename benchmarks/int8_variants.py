@@ -57,6 +57,8 @@ def main() -> None:
     data = {name: load_split(name) for name in SPLITS}
     predictor = GraderPredictor(ServeConfig(model_dir=path, backend="onnx", score_model=False,
                                             num_threads=threads))
+    if not isinstance(predictor.model, OnnxGrader):
+        raise SystemExit(f"{path.name} is served as two graphs (prefix attention): this benchmark quantises one")
     fp32_file = predictor.model.path
 
     def grade_all() -> tuple[dict[str, list], float]:

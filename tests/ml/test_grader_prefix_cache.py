@@ -127,14 +127,68 @@ def test_each_question_is_computed_once_and_the_cache_is_bounded(prefix_grader):
 
 def _counting(grader, computed):
     """``grader`` with a record of how many segments A each computation took."""
-    states = grader.prefix_states
-    grader.prefix_states = lambda ids, mask: computed.append(len(ids)) or states(ids, mask)
+    states = grader.prefix_pass
+    grader.prefix_pass = lambda ids, mask: computed.append(len(ids)) or states(ids, mask)
     return grader
+
+
+def test_a_kept_question_graded_again_is_kept_longest(prefix_grader):
+    model, tokenizer, _ = load_model(prefix_grader)
+    answers = semeval_questions("sciEntsBank", 0, 3)
+    first_of = {}
+    for item in answers:
+        first_of.setdefault(item.question_id, item)
+    q1, q2, q3 = (_inputs([item], tokenizer) for item in first_of.values())
+    computed = []
+    grader = _counting(PrefixCachedGrader.for_model(model), computed)
+    grader(*q1)
+    grader(*q2)
+    per_token = grader._cached_bytes // (_prefix_tokens(q1) + _prefix_tokens(q2))
+    # room for q1 and either of the others, not for all three
+    grader.cache_bytes = per_token * (_prefix_tokens(q1) + max(_prefix_tokens(q2), _prefix_tokens(q3)))
+    grader(*q1)  # kept: now the most recently used
+    grader(*q3)  # makes room by dropping q2, the least recently used
+    assert computed == [1, 1, 1]
+    grader(*q1)
+    assert computed == [1, 1, 1]
+    grader(*q2)
+    assert computed == [1, 1, 1, 1]
+
+
+def _prefix_tokens(inputs) -> int:
+    return int(((inputs[1] == 1) & (inputs[2] == 0)).sum())
+
+
+def _inputs(items, tokenizer):
+    batch = _batch(items, tokenizer, max_length=256)
+    return [batch[k] for k in ("input_ids", "attention_mask", "token_type_ids")]
 
 
 def test_a_grader_with_full_attention_cannot_be_cached(grader):
     with pytest.raises(ValueError, match="attention='prefix'"):
         PrefixCachedGrader.for_model(load_model(grader.path)[0])
+
+
+def test_training_further_keeps_the_versions_attention_unless_told(prefix_grader, grader, tmp_path):
+    from tutor.ml.grading.train import train
+
+    def further(name, **options):
+        config = TrainConfig(output_dir=str(tmp_path / name), init_from=str(prefix_grader), max_steps=1,
+                             batch_size=4, max_length=48, num_threads=1, epochs=1, calibrate=False, **options)
+        return json.loads((train(config, grader.train_items[:8], None, progress=False).output_dir
+                           / "config.json").read_text())["attention"]
+
+    assert further("kept") == "prefix"
+    assert further("back", attention="full") == "full"
+    with pytest.raises(ValueError, match="attention must be one of"):
+        further("bad", attention="sideways")
+
+
+def test_a_cached_grader_only_serves(prefix_grader):
+    grader = PrefixCachedGrader.for_model(load_model(prefix_grader)[0])
+    assert grader.eval() is grader and not grader.training
+    with pytest.raises(RuntimeError, match="serves only"):
+        grader.train()
 
 
 def test_the_predictor_serves_a_prefix_grader_cached_on_both_backends(prefix_grader, grader):
@@ -146,6 +200,7 @@ def test_the_predictor_serves_a_prefix_grader_cached_on_both_backends(prefix_gra
 
     torch_predictor = GraderPredictor(ServeConfig(model_dir=prefix_grader))
     onnx_predictor = GraderPredictor(ServeConfig(model_dir=prefix_grader, backend="onnx"))
+    assert not model.training  # the export left the model in the mode it found it
     for predictor in (torch_predictor, onnx_predictor):
         assert isinstance(predictor.model, PrefixCachedGrader)
         for a, b in zip(whole, predictor.predict(items, allowed_labels=SEMEVAL)):
@@ -154,10 +209,18 @@ def test_the_predictor_serves_a_prefix_grader_cached_on_both_backends(prefix_gra
             assert all(a.probabilities[n] == pytest.approx(b.probabilities[n], abs=1e-4) for n in LABELS)
     assert (prefix_grader / PREFIX_FILE).exists() and (prefix_grader / ANSWER_FILE).exists()
 
-    int8 = GraderPredictor(ServeConfig(model_dir=prefix_grader, backend="onnx", int8=True))
-    assert sum(a.verdict == b.verdict for a, b in zip(whole, int8.predict(items, allowed_labels=SEMEVAL))) >= 0.8 * len(items)
-    # as the whole pair's int8 grader, each layer's residual-stream projections stay fp32
-    assert len(full_precision_nodes(prefix_grader / ANSWER_FILE)) == 2 * 6
-    assert len(full_precision_nodes(prefix_grader / PREFIX_FILE)) == 2 * 5  # segment A's last layer is never run
-    quantized = onnx.load(str(prefix_grader / "grader-answer.int8-mixed.onnx")).graph
-    assert {n.name for n in quantized.node if n.op_type == "MatMul"} >= set(full_precision_nodes(prefix_grader / ANSWER_FILE))
+    for backend in ("onnx", "torch"):
+        int8 = GraderPredictor(ServeConfig(model_dir=prefix_grader, backend=backend, int8=True))
+        assert isinstance(int8.model, PrefixCachedGrader)
+        agree = sum(a.verdict == b.verdict for a, b in zip(whole, int8.predict(items, allowed_labels=SEMEVAL)))
+        assert agree >= 0.8 * len(items)
+
+    # As in the whole pair's int8 grader, each layer's residual-stream projections stay fp32, the rest is int8:
+    # query, key, value and intermediate of each layer (and the heads after the answer's pass).
+    for exported, layers, heads in ((ANSWER_FILE, 6, 2), (PREFIX_FILE, 5, 0)):  # segment A's last layer never runs
+        kept = full_precision_nodes(prefix_grader / exported)
+        assert len(kept) == 2 * layers
+        quantized = onnx.load(str(prefix_grader / exported.replace(".onnx", ".int8-mixed.onnx"))).graph
+        assert {n.name for n in quantized.node if n.op_type == "MatMul"} >= set(kept)
+        key_values = 2 if exported == PREFIX_FILE else 0  # the last layer's key and value
+        assert sum(n.op_type == "MatMulInteger" for n in quantized.node) == 4 * layers + heads + key_values

@@ -245,6 +245,7 @@ def train_adapter(
         "base_path": str(base.resolve()),
         "labels": base_config.get("labels"),
         "pooling": base_config.get("pooling", "mean"),
+        "attention": base_config.get("attention", "full"),
         "max_length": max_length,
         "truncation": truncation,
         "predict_references": base_config.get("predict_references", "max_score"),

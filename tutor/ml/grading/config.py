@@ -60,8 +60,9 @@ class TrainConfig:
     dropout: float = 0.1
     pooling: str = "mean"  # "mean" | "cls"
     # "full": every token attends to every token; "prefix": question and reference never read the answer,
-    # so their states are computed once per question when grading (model.prefix_attention_mask)
-    attention: str = "full"
+    # so their states are computed once per question when grading (model.prefix_attention_mask);
+    # "" = the init_from version's, else "full"
+    attention: str = ""
     score_loss_weight: float = 1.0
     class_weights: bool = False  # inverse-frequency weights in the verdict loss
     # Several reference answers: which pair(s) to train on, and how to combine at prediction.

@@ -30,15 +30,19 @@ WEIGHTS_NAME = "model.safetensors"
 ENCODER_DIR = "encoder"
 
 
-def prefix_attention_mask(attention_mask: torch.Tensor, token_type_ids: torch.Tensor) -> torch.Tensor:
-    """[B, 1, L, L] booleans: every token sees the valid tokens of segment A, only segment B's tokens see B.
+def prefix_attention_mask(attention_mask: torch.Tensor, token_type_ids: torch.Tensor,
+                          dtype: torch.dtype = torch.float32) -> torch.Tensor:
+    """[B, 1, L, L] additive mask: every token sees the valid tokens of segment A, only segment B's tokens
+    see B (0 where a query may attend, the dtype's minimum elsewhere; additive, so eager attention and
+    SDPA read it alike).
 
     Segment A (question and reference) then reads nothing of the answer, so its states are the same for
     every answer to a question and can be computed once (``prefix_cache.py``)."""
     valid = attention_mask.bool()[:, None, :]
     query_in_b = token_type_ids.bool()[:, :, None]
     key_in_a = ~token_type_ids.bool()[:, None, :]
-    return (valid & (query_in_b | key_in_a))[:, None]
+    allowed = (valid & (query_in_b | key_in_a))[:, None]
+    return torch.zeros(allowed.shape, dtype=dtype, device=allowed.device).masked_fill(~allowed, torch.finfo(dtype).min)
 
 
 class CrossEncoderGrader(nn.Module):
@@ -49,17 +53,24 @@ class CrossEncoderGrader(nn.Module):
         super().__init__()
         if pooling not in ("mean", "cls"):
             raise ValueError(f"pooling must be 'mean' or 'cls', not {pooling!r}")
-        if attention not in ATTENTIONS:
-            raise ValueError(f"attention must be one of {ATTENTIONS}, not {attention!r}")
-        if attention == "prefix" and pooling != "mean":
-            raise ValueError("prefix attention pools the answer's tokens: it needs pooling='mean'")
         self.encoder = encoder
         self.pooling = pooling
-        self.attention = attention
+        self.use_attention(attention)
         hidden = encoder.config.hidden_size
         self.dropout = nn.Dropout(dropout)
         self.verdict_head = nn.Linear(hidden, len(LABELS))
         self.score_head = nn.Linear(hidden, 1)
+
+    def use_attention(self, attention: str) -> None:
+        """Grade with ``attention`` from now on (the same weights can learn either mask)."""
+        if attention not in ATTENTIONS:
+            raise ValueError(f"attention must be one of {ATTENTIONS}, not {attention!r}")
+        if attention == "prefix":
+            if self.pooling != "mean":
+                raise ValueError("prefix attention pools the answer's tokens: it needs pooling='mean'")
+            if getattr(self.encoder.config, "type_vocab_size", 0) < 2:
+                raise ValueError("prefix attention finds the answer by its token types, which this encoder has not")
+        self.attention = attention
 
     def pool(self, hidden: torch.Tensor, attention_mask: torch.Tensor) -> torch.Tensor:
         if self.pooling == "cls":
@@ -76,13 +87,16 @@ class CrossEncoderGrader(nn.Module):
         if self.attention == "prefix":
             if token_type_ids is None:
                 raise ValueError("prefix attention needs token_type_ids")
-            kwargs["attention_mask"] = prefix_attention_mask(attention_mask, token_type_ids)
+            dtype = self.encoder.get_input_embeddings().weight.dtype
+            kwargs["attention_mask"] = prefix_attention_mask(attention_mask, token_type_ids, dtype)
             pool_mask = attention_mask * token_type_ids
         hidden = self.encoder(**kwargs).last_hidden_state
-        pooled = self.dropout(self.pool(hidden, pool_mask))
-        logits = self.verdict_head(pooled)
-        score = torch.sigmoid(self.score_head(pooled).squeeze(-1))
-        return logits, score
+        return self.heads(self.pool(hidden, pool_mask))
+
+    def heads(self, pooled: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+        """(verdict logits, normalised score) of pooled vectors."""
+        pooled = self.dropout(pooled)
+        return self.verdict_head(pooled), torch.sigmoid(self.score_head(pooled).squeeze(-1))
 
 
 def build_model(base_model: str | Path, *, pooling: str = "mean", dropout: float = 0.1, attention: str = "full"):

@@ -66,19 +66,20 @@ class GraderPredictor:
         if config.backend not in ("torch", "onnx"):
             raise ValueError(f"backend must be 'torch' or 'onnx', not {config.backend!r}")
         # A grader trained with prefix attention computes each question's segment A once (prefix_cache.py).
-        prefix = getattr(model, "attention", "full") == "prefix"
+        prefix_attention = getattr(model, "attention", "full") == "prefix"
         if config.backend == "onnx":
             if config.device != "cpu":
                 raise ValueError("the ONNX Runtime backend runs on CPU only")
-            onnx_grader = PrefixCachedGrader.for_onnx if prefix else partial(OnnxGrader.for_model, tokenizer=self.tokenizer)
-            model = onnx_grader(model, cache_dir=self.model_dir, weights=_newest_file(self.model_dir),
-                                int8=config.int8, num_threads=config.num_threads)
+            make_onnx_grader = (PrefixCachedGrader.for_onnx if prefix_attention
+                                else partial(OnnxGrader.for_model, tokenizer=self.tokenizer))
+            model = make_onnx_grader(model, cache_dir=self.model_dir, weights=_newest_file(self.model_dir),
+                                     int8=config.int8, num_threads=config.num_threads)
         else:
             if config.int8:
                 if config.device != "cpu":
                     raise ValueError("int8 dynamic quantisation runs on CPU only")
                 model = int8_dynamic(model)
-            if prefix:
+            if prefix_attention:
                 model = PrefixCachedGrader.for_model(model)
         self.model = model.eval()
         self.temperature = float(self.model_config.get("temperature", 1.0))

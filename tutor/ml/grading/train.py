@@ -193,12 +193,10 @@ def train(
         model.dropout.p = config.dropout
         if model.pooling != config.pooling:
             raise ValueError(f"{config.init_from} pools by {model.pooling!r}, the config by {config.pooling!r}")
-        if config.attention == "prefix" and model.pooling != "mean":
-            raise ValueError("prefix attention pools the answer's tokens: it needs pooling='mean'")
-        model.attention = config.attention  # the same weights learn to grade with the other mask
+        model.use_attention(config.attention or model.attention)
     else:
         model, tokenizer = build_model(config.base_model, pooling=config.pooling, dropout=config.dropout,
-                                       attention=config.attention)
+                                       attention=config.attention or "full")
     model.to(device)
     pairs = make_pairs(train_items, references=config.train_references, sep=tokenizer.sep_token)
     pairs += student_reference_pairs(train_items, per_answer=config.student_references,
