@@ -220,11 +220,26 @@ class OnnxEncoder:
         return torch.from_numpy(hidden)
 
 
-class OnnxGrader:
+class ServingOnly:
+    """A grader that only grades: ``eval()`` is itself, ``train()`` is refused (``forward_pairs`` calls both)."""
+
+    training = False
+    kind = "this grader"
+
+    def eval(self):
+        return self
+
+    def train(self, mode: bool = True):
+        if mode:
+            raise RuntimeError(f"{self.kind} serves only; train the PyTorch model")
+        return self
+
+
+class OnnxGrader(ServingOnly):
     """Called like ``CrossEncoderGrader`` (torch tensors in, ``(logits, scores)`` out), so
     ``inference.forward_pairs`` serves either. Inference only."""
 
-    training = False
+    kind = "an ONNX Runtime grader"
 
     def __init__(self, path: str | Path, *, num_threads: int = 0):
         self.path = Path(path)
@@ -247,14 +262,6 @@ class OnnxGrader:
         if _stale(quantized, fp32):
             quantize(fp32, quantized)
         return cls(quantized, num_threads=num_threads)
-
-    def eval(self) -> "OnnxGrader":
-        return self
-
-    def train(self, mode: bool = True) -> "OnnxGrader":
-        if mode:
-            raise RuntimeError("an ONNX Runtime grader serves only; train the PyTorch model")
-        return self
 
     def __call__(self, input_ids, attention_mask, token_type_ids=None) -> tuple[torch.Tensor, torch.Tensor]:
         logits, scores = self.session.run(list(OUTPUTS), _feed(self.session, input_ids, attention_mask,

@@ -23,6 +23,8 @@ from pathlib import Path
 import torch
 from torch import nn
 
+from .onnx_backend import ServingOnly, cached_export, run_session
+
 PREFIX_FILE = "grader-prefix.onnx"
 ANSWER_FILE = "grader-answer.onnx"
 
@@ -88,14 +90,14 @@ class AnswerPass(nn.Module):
         return self.grader.heads(self.grader.pool(hidden, attention_mask))
 
 
-class PrefixCachedGrader:
+class PrefixCachedGrader(ServingOnly):
     """Called like ``CrossEncoderGrader`` (the pair's ``input_ids``, ``attention_mask``,
     ``token_type_ids`` as the collator makes them), so ``inference.forward_pairs`` serves it. Splits each
     pair into its segments, computes each distinct segment A once and runs the answers. Segments A are kept,
     the least recently used dropped first, within ``cache_bytes`` (128 MiB: about 100 SciEntsBank questions,
     40 of SAF's long ones). Inference only."""
 
-    training = False
+    kind = "a prefix-cached grader"
 
     def __init__(self, prefix_pass, answer_pass, *, max_position: int, cache_bytes: int = 128 * 2**20):
         self.prefix_pass = prefix_pass  # token ids of segments A -> their keys and values (PrefixStates)
@@ -118,8 +120,6 @@ class PrefixCachedGrader:
                  int8: bool = False, num_threads: int = 0, **options) -> "PrefixCachedGrader":
         """Both passes on ONNX Runtime, exported into ``cache_dir`` (beside the version) unless exports
         newer than ``weights`` are there; ``int8`` quantises them as ``onnx_backend.quantize`` does."""
-        from .onnx_backend import cached_export, run_session
-
         _check(model)
         hidden_size = model.encoder.config.hidden_size
         layers = model.encoder.config.num_hidden_layers
@@ -151,14 +151,6 @@ class PrefixCachedGrader:
         with self._lock:
             self._cache.clear()
             self._cached_bytes = 0
-
-    def eval(self) -> "PrefixCachedGrader":
-        return self
-
-    def train(self, mode: bool = True) -> "PrefixCachedGrader":
-        if mode:
-            raise RuntimeError("a prefix-cached grader serves only; train the PyTorch model")
-        return self
 
     def __call__(self, input_ids, attention_mask, token_type_ids=None) -> tuple[torch.Tensor, torch.Tensor]:
         if token_type_ids is None:
