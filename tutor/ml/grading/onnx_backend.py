@@ -71,13 +71,12 @@ def export_module(module: torch.nn.Module, args: tuple, path: str | Path, *, inp
     return path
 
 
-def cached_export(module: torch.nn.Module, args: tuple, path: str | Path, *, weights: str | Path | None,
-                  int8: bool, **names) -> Path:
-    """``path`` exported from ``module`` (under the temporary directory where its folder is read-only), or
-    its int8 twin (``quantize``), each rebuilt only when older than what it is made from."""
+def cached_export(write, path: str | Path, *, weights: str | Path | None, int8: bool) -> Path:
+    """``path``, written by ``write(path)`` (an export; under the temporary directory where its folder is
+    read-only), or its int8 twin (``quantize``), each rebuilt only when older than what it is made from."""
     path = _writable(Path(path).parent) / Path(path).name
     if _stale(path, Path(weights) if weights else None):
-        export_module(module, args, path, **names)
+        write(path)
     if not int8:
         return path
     quantized = path.with_name(path.stem + ".int8-mixed.onnx")
@@ -250,18 +249,11 @@ class OnnxGrader(ServingOnly):
         cls, model: torch.nn.Module, tokenizer, *, cache_dir: str | Path, weights: str | Path | None = None,
         int8: bool = False, num_threads: int = 0,
     ) -> "OnnxGrader":
-        """The ONNX twin of ``model``, exported into ``cache_dir`` unless an export newer than ``weights`` is there."""
-        cache_dir = _writable(Path(cache_dir))
-        weights = Path(weights) if weights else None
-        fp32 = cache_dir / "grader.onnx"
-        if _stale(fp32, weights):
-            export(model, tokenizer, fp32)
-        if not int8:
-            return cls(fp32, num_threads=num_threads)
-        quantized = cache_dir / QUANTIZED_FILE
-        if _stale(quantized, fp32):
-            quantize(fp32, quantized)
-        return cls(quantized, num_threads=num_threads)
+        """The ONNX twin of ``model`` (``grader.onnx``, or ``QUANTIZED_FILE`` with ``int8``), exported into
+        ``cache_dir`` unless an export newer than ``weights`` is there."""
+        path = cached_export(lambda target: export(model, tokenizer, target), Path(cache_dir) / "grader.onnx",
+                             weights=weights, int8=int8)
+        return cls(path, num_threads=num_threads)
 
     def __call__(self, input_ids, attention_mask, token_type_ids=None) -> tuple[torch.Tensor, torch.Tensor]:
         logits, scores = self.session.run(list(OUTPUTS), _feed(self.session, input_ids, attention_mask,

@@ -23,7 +23,7 @@ from pathlib import Path
 import torch
 from torch import nn
 
-from .onnx_backend import ServingOnly, cached_export, run_session
+from .onnx_backend import ServingOnly, cached_export, export_module, run_session
 
 PREFIX_FILE = "grader-prefix.onnx"
 ANSWER_FILE = "grader-answer.onnx"
@@ -128,21 +128,25 @@ class PrefixCachedGrader(ServingOnly):
         # an answer of 3 tokens after a segment A of 4
         answer_args = (ids, torch.ones_like(ids), torch.arange(4, 7)[None], torch.zeros(1, layers, 2, 4, hidden_size),
                        torch.ones(1, 4, dtype=torch.long))
+        tokens = {0: "batch", 1: "tokens"}
+        # the modules take the model's mode, so the export leaves the model as it found it
+        prefix_states, answer_pass = PrefixStates(model).train(model.training), AnswerPass(model).train(model.training)
         prefix = cached_export(
-            # the modules take the model's mode, so the export leaves the model as it found it
-            PrefixStates(model).train(model.training), prefix_args, Path(cache_dir) / PREFIX_FILE, weights=weights, int8=int8,
-            input_names=["input_ids", "attention_mask"], output_names=["prefix_states"],
-            dynamic_axes={"input_ids": {0: "batch", 1: "tokens"}, "attention_mask": {0: "batch", 1: "tokens"},
-                          "prefix_states": {0: "batch", 3: "tokens"}})
+            lambda path: export_module(
+                prefix_states, prefix_args, path, input_names=["input_ids", "attention_mask"],
+                output_names=["prefix_states"],
+                dynamic_axes={"input_ids": tokens, "attention_mask": tokens, "prefix_states": {0: "batch", 3: "tokens"}}),
+            Path(cache_dir) / PREFIX_FILE, weights=weights, int8=int8)
         answer = cached_export(
-            AnswerPass(model).train(model.training), answer_args, Path(cache_dir) / ANSWER_FILE, weights=weights, int8=int8,
-            input_names=["input_ids", "attention_mask", "position_ids", "prefix_states", "prefix_mask"],
-            output_names=["logits", "score"],
-            dynamic_axes={"input_ids": {0: "batch", 1: "tokens"}, "attention_mask": {0: "batch", 1: "tokens"},
-                          "position_ids": {0: "batch", 1: "tokens"},
-                          "prefix_states": {0: "batch", 3: "prefix_tokens"},
-                          "prefix_mask": {0: "batch", 1: "prefix_tokens"},
-                          "logits": {0: "batch"}, "score": {0: "batch"}})
+            lambda path: export_module(
+                answer_pass, answer_args, path,
+                input_names=["input_ids", "attention_mask", "position_ids", "prefix_states", "prefix_mask"],
+                output_names=["logits", "score"],
+                dynamic_axes={"input_ids": tokens, "attention_mask": tokens, "position_ids": tokens,
+                              "prefix_states": {0: "batch", 3: "prefix_tokens"},
+                              "prefix_mask": {0: "batch", 1: "prefix_tokens"},
+                              "logits": {0: "batch"}, "score": {0: "batch"}}),
+            Path(cache_dir) / ANSWER_FILE, weights=weights, int8=int8)
         return cls(run_session(prefix, num_threads), run_session(answer, num_threads),
                    max_position=_max_position(model), **options)
 
