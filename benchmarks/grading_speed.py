@@ -142,7 +142,7 @@ def main() -> None:
     parser.add_argument("--threads", type=int, default=2)
     parser.add_argument("--n", type=int, default=256, help="answers in the batched run")
     parser.add_argument("--singles", type=int, default=60, help="answers timed one at a time")
-    parser.add_argument("--batch-size", type=int, default=32)
+    parser.add_argument("--batch-size", type=int, default=ServeConfig.batch_size)
     parser.add_argument("--train-steps", type=int, default=5, help="0 skips the training-speed probe")
     parser.add_argument("--backends", default="torch,onnx", type=lambda s: s.split(","),
                         help="serving backends to time: torch, onnx (ONNX Runtime) or both")

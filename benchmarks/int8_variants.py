@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import json
 import platform
+import re
 import sys
 import tempfile
 import time
@@ -32,6 +33,11 @@ VARIANTS = {  # name -> quantize() options; "served" is what the product serves
     "served": {},
     "reduce_range": {"reduce_range": True},
     "uint8_weights": {"unsigned_weights": True},
+    # which projections stay fp32: none, or one of the served pair
+    "all_int8": {"full_precision": None},
+    "all_int8_reduce_range": {"full_precision": None, "reduce_range": True},
+    "attention_output_fp32": {"full_precision": re.compile(r"attention/output/dense(_\d+)?/MatMul$")},
+    "ffn_output_fp32": {"full_precision": re.compile(r"layer\.\d+/output/dense(_\d+)?/MatMul$")},
 }
 
 
@@ -82,7 +88,8 @@ def main() -> None:
 
     fp32, seconds = grade_all()
     report = {"model": path.name, "cpu_flags": cpu_flags(), "machine": platform.processor() or platform.machine(),
-              "answers": sum(len(v) for v in data.values()), "fp32": summary(fp32, seconds, None)}
+              "answers": sum(len(v) for v in data.values()), "batch_size": predictor.config.batch_size,
+              "fp32": summary(fp32, seconds, None)}
     with tempfile.TemporaryDirectory() as tmp:
         for name, options in VARIANTS.items():
             target = quantize(fp32_file, Path(tmp) / f"{name}.onnx", **options)

@@ -118,3 +118,34 @@ def test_the_int8_variants_for_cpus_without_vnni_still_grade_like_fp32(grader, t
     fp32.model = OnnxGrader(variant)
     graded = fp32.predict(items)
     assert sum(a.verdict == b.verdict for a, b in zip(expected, graded)) / len(items) >= 0.8
+
+
+@pytest.mark.parametrize("pattern, fp32_matmuls", [
+    (None, 0),  # every weight in int8
+    (r"layer\.\d+/output/dense/MatMul$", 6),  # the feed-forward output of each layer only
+    (r"layer\.[02]/output/dense/MatMul$", 2),
+])
+def test_quantize_keeps_in_fp32_the_projections_it_is_told(grader, tmp_path, pattern, fp32_matmuls):
+    import re
+
+    import onnx
+
+    from tutor.ml.grading.onnx_backend import quantize
+
+    fp32 = GraderPredictor(ServeConfig(model_dir=grader.path, backend="onnx", score_model=False))
+    variant = quantize(fp32.model.path, tmp_path / "variant.onnx", full_precision=pattern and re.compile(pattern))
+    graph = onnx.load(str(variant), load_external_data=False).graph
+    weights = {t.name for t in graph.initializer}
+    float_weight_matmuls = [n for n in graph.node if n.op_type == "MatMul" and set(n.input) & weights]
+    assert len(float_weight_matmuls) == fp32_matmuls
+    assert sum(n.op_type == "MatMulInteger" for n in graph.node) == 4 * 6 + 2 + 2 * 6 - fp32_matmuls
+
+
+def test_batches_change_no_fp32_grade(grader):
+    items = grader.val_items
+    assert ServeConfig().batch_size == 8
+    one_batch = GraderPredictor(ServeConfig(model_dir=grader.path, backend="onnx", batch_size=len(items)))
+    default = GraderPredictor(ServeConfig(model_dir=grader.path, backend="onnx"))
+    for a, b in zip(one_batch.predict(items), default.predict(items)):
+        assert a.verdict == b.verdict
+        assert a.score == pytest.approx(b.score, abs=1e-4)

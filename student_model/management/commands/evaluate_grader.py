@@ -10,6 +10,7 @@ from django.core.management.base import BaseCommand, CommandError
 
 from student_model import ml_registry
 from tutor.ml.data.asag import FORMATS
+from tutor.ml.grading.config import ServeConfig
 from tutor.ml.grading.evaluate import allowed_for, evaluate_items
 from tutor.ml.grading.memory import MemoryGrader, memory_for, training_memory
 from tutor.ml.grading.predictor import get_predictor
@@ -35,7 +36,7 @@ class Command(BaseCommand):
             "--backend", choices=("torch", "onnx"), default=settings.GRADER_BACKEND,
             help="serve with PyTorch or ONNX Runtime (same grades; default: GRADER_BACKEND)",
         )
-        parser.add_argument("--batch-size", type=int, default=32)
+        parser.add_argument("--batch-size", type=int, default=ServeConfig.batch_size)
         parser.add_argument("--threads", type=int, default=0)
         parser.add_argument(
             "--memory",

@@ -113,23 +113,25 @@ FULL_PRECISION_NODE = re.compile(r"output/dense(_\d+)?/MatMul$")
 QUANTIZED_FILE = "grader.int8-mixed.onnx"
 
 
-def full_precision_nodes(path: str | Path) -> list[str]:
-    """The MatMul nodes of an exported grader that ``quantize`` keeps in fp32."""
+def full_precision_nodes(path: str | Path, pattern: re.Pattern | None = FULL_PRECISION_NODE) -> list[str]:
+    """The MatMul nodes of an exported grader that ``quantize`` keeps in fp32 (none for ``pattern=None``)."""
     import onnx
 
+    if pattern is None:
+        return []
     graph = onnx.load(str(path), load_external_data=False).graph
-    return [n.name for n in graph.node if n.op_type == "MatMul" and FULL_PRECISION_NODE.search(n.name)]
+    return [n.name for n in graph.node if n.op_type == "MatMul" and pattern.search(n.name)]
 
 
 def quantize(source: str | Path, target: str | Path, *, reduce_range: bool = False,
-             unsigned_weights: bool = False) -> Path:
+             unsigned_weights: bool = False, full_precision: re.Pattern | None = FULL_PRECISION_NODE) -> Path:
     """ONNX Runtime's dynamic int8 quantisation (per-channel weight scales) of an exported grader, but for
     the residual-stream projections (``FULL_PRECISION_NODE``), which stay fp32.
 
     The product serves the defaults (signed 8-bit weights). ``reduce_range`` (7-bit weights) and
     ``unsigned_weights`` (uint8 x uint8) are ORT's remedies for the 16-bit saturation of its uint8 x int8
-    kernels on CPUs without VNNI; ``benchmarks/int8_variants.py`` measures them (not adopted: see the
-    grading README)."""
+    kernels on CPUs without VNNI; ``full_precision`` names the MatMul nodes left in fp32 (``None``: none).
+    ``benchmarks/int8_variants.py`` measures them (not adopted: see the grading README)."""
     from onnxruntime.quantization import QuantType, quantize_dynamic
 
     target = Path(target)
@@ -137,7 +139,7 @@ def quantize(source: str | Path, target: str | Path, *, reduce_range: bool = Fal
     os.close(fd)
     try:
         quantize_dynamic(str(source), tmp, weight_type=QuantType.QUInt8 if unsigned_weights else QuantType.QInt8,
-                         per_channel=True, reduce_range=reduce_range, nodes_to_exclude=full_precision_nodes(source))
+                         per_channel=True, reduce_range=reduce_range, nodes_to_exclude=full_precision_nodes(source, full_precision))
         os.chmod(tmp, 0o644)
         os.replace(tmp, target)
     finally:
