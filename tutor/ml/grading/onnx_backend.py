@@ -105,7 +105,8 @@ def run_session(path: str | Path, num_threads: int = 0):
 # questions (20 SemEval and SAF questions, 1,055 answers, never trained on) as the variant whose verdicts
 # agree most with fp32: 97.6 % against 95.6 % for every weight in int8 (mean score difference 0.015
 # against 0.024). It keeps 24 of the encoder's 36 weight matrices (and both heads) in int8, at 1.5-1.7
-# times fp32's answers per second batched on 2 cores (every weight in int8: about 1.7 times). Its quality
+# times fp32's answers per second batched on 2 cores (every weight in int8: about 1.7 times; on an AMD EPYC
+# with AVX-512 VNNI in session 20, 1.5 times the served variant, but SAF English lost 1.6 points). Its quality
 # on the test splits: benchmarks/results/grading_quality.json, "onnx-int8".
 # Their nodes are named ".../output/dense/MatMul" in the whole model's export; in prefix_cache.py's passes,
 # which call each layer's parts themselves, "/output/dense_N/MatMul".
