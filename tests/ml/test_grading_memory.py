@@ -193,3 +193,43 @@ def test_training_memory_holds_the_subsets_left_out_of_training(tmp_path):
 
     memory = training_memory(tmp_path, [german], data_dir=data_dir, encoder=ConstantEncoder())
     assert memory.knows(german.question)
+
+
+def test_a_course_adapter_brings_its_base_graders_memory_less_its_courses_questions(tmp_path):
+    """An adapter records no training config of its own: the memory is its full grader's, and the
+    questions its course taught it (listed as fitted in its score model) vote no more."""
+    import json
+
+    import numpy as np
+
+    from tutor.ml.grading.adapters import ADAPTER_KIND
+    from tutor.ml.grading.config import TrainConfig
+    from tutor.ml.grading.memory import training_memory
+    from tutor.ml.grading.pipeline import training_items, training_split
+    from tutor.ml.grading.score_model import ScoreModel, question_fingerprint
+
+    from ..paths import REPO
+
+    data_dir = REPO / "data" / "asag"
+    config = TrainConfig(datasets=("mohler",), val_fraction=0.1, seed=13)
+    base, adapter = tmp_path / "base", tmp_path / "course-adapter"
+    base.mkdir(), adapter.mkdir()
+    (base / "config.json").write_text(json.dumps({"train_config": config.to_dict()}))
+    (adapter / "config.json").write_text(json.dumps({"kind": ADAPTER_KIND, "base_version": "base"}))
+    fit, held_out = training_split(config, training_items(config, data_dir=data_dir))
+    held_out_questions = list(dict.fromkeys(g.question for g in held_out))
+    taught, untaught = held_out_questions[:2]
+
+    class ConstantEncoder:
+        def encode(self, texts):
+            return np.ones((len(texts), 2), dtype=np.float32) / np.sqrt(2)
+
+    asked = [fit[0]] + [next(g for g in held_out if g.question == q) for q in (taught, untaught)]
+    memory = training_memory(adapter, asked, data_dir=data_dir, encoder=ConstantEncoder())
+    assert not memory.knows(fit[0].question) and memory.knows(taught) and memory.knows(untaught)
+
+    zeros = np.zeros(1)
+    ScoreModel(zeros, zeros + 1, zeros, zeros + 1, zeros, 0.0,
+               fitted_questions=frozenset({question_fingerprint(taught)})).save(adapter)
+    memory = training_memory(adapter, asked, data_dir=data_dir, encoder=ConstantEncoder())
+    assert not memory.knows(taught) and memory.knows(untaught)

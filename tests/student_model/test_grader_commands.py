@@ -227,3 +227,16 @@ def test_fit_score_model_writes_it_into_the_version_and_reports_validation(grade
 
     with pytest.raises(CommandError, match="no semeval data under"):
         call_command("fit_score_model", "--data-dir", str(tmp_path / "empty"), stderr=io.StringIO())
+
+
+@pytest.mark.slow
+@needs_originals
+def test_evaluate_grader_on_a_course_adapter_with_the_training_memory(grader, tmp_path):
+    from tutor.ml.grading.adapters import AdapterConfig, train_adapter
+
+    course = train_adapter(grader.path, grader.val_items[:16], tmp_path / "course-lora",
+                           AdapterConfig(max_steps=4, batch_size=8, num_threads=1, seed=5)).output_dir
+    data = str(SHARED_ASAG / "semeval2013-3way/testing/beetle/test-unseen-answers")
+    result = _evaluate("--format", "semeval", "--data", data, "--model-dir", str(course))
+    assert result["model"] == "course-lora" and result["memory"]["source"] == "training"
+    assert result["n"] == 439 and 0 <= result["macro_f1"] <= 1

@@ -115,6 +115,16 @@ def base_dir(directory: str | Path) -> Path:
     raise FileNotFoundError(f"the base grader of {directory} ({config.get('base_version')!r}) is missing")
 
 
+def full_grader(directory: str | Path) -> Path:
+    """The full grader under an adapter (through adapters trained on adapters); a full grader itself."""
+    directory = Path(directory)
+    for _ in range(MAX_CHAIN + 1):
+        if not is_adapter(directory):
+            return directory
+        directory = base_dir(directory)
+    raise ValueError(f"adapter chain deeper than {MAX_CHAIN} at {directory}")
+
+
 def load_grader(directory: str | Path, *, device: str = "cpu", _depth: int = 0):
     """Any grader version: (model in eval mode, tokenizer, config). An adapter is loaded on its base
     (recursively) and merged into the weights."""

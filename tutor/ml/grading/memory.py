@@ -208,12 +208,21 @@ def training_memory(
     on the unseen-answers test splits, whose questions grader-minilm-v2 was fitted on, their vote
     cost 0.7 macro-F1 points on SciEntsBank and 3.3 on Beetle (it gained 1.7 on SAF).
     """
+    from .adapters import full_grader
     from .pipeline import training_items, training_split, version_config
+    from .score_model import ScoreModel
     from .sources import load_training_items
 
-    train_config = version_config(model_dir)
+    # A course's adapter brings the memory of the full grader it was trained on; the questions of its
+    # course are fitted too (its score model lists them).
+    train_config = version_config(full_grader(model_dir))
     fitted = {question_key(g.question)
               for g in training_split(train_config, training_items(train_config, data_dir=data_dir))[0]}
+    score_model = ScoreModel.load(model_dir)
+
+    def learned(question: str) -> bool:
+        return question_key(question) in fitted or (score_model is not None and score_model.knows(question))
+
     # Every graded answer of those data sets, subsets left out of training (SAF's German course) included.
-    graded = [g for g in load_training_items(train_config.datasets, data_dir) if question_key(g.question) not in fitted]
+    graded = [g for g in load_training_items(train_config.datasets, data_dir) if not learned(g.question)]
     return memory_for(items, graded, encoder=encoder, config=config)
