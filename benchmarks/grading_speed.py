@@ -1,7 +1,8 @@
 """Speed of the grader on this machine: answers/s batched and single-answer latency, fp32 vs int8,
 served by PyTorch and by ONNX Runtime, plus training steps/s at batch 16 for the cross-encoder input layout.
 
-    .venv/bin/python benchmarks/grading_speed.py [--model-dir DIR] [--threads 2] [--n 256] [--backends torch,onnx]
+    .venv/bin/python benchmarks/grading_speed.py [--model-dir DIR] [--threads 2] [--n 256] [--backends torch,onnx] \
+        [--processes 2]
 
 Uses the newest trained version under MODEL_DIR/grader (TUTOR_MODEL_DIR, default var/models);
 with none, a fresh untrained copy of MiniLM (``"untrained": true`` in the output: speed only,
@@ -10,12 +11,16 @@ grader was fitted on; the ``*_new_questions`` rows time the same answers as answ
 scored by the version's score model (score_model.py). A version trained with prefix attention keeps
 each question's segment A (prefix_cache.py): its main figures time questions it has not seen (about
 four answers per question in the batched run, one in the single ones), the ``*_cached`` ones questions
-it has graded before. Prints one JSON object.
+it has graded before. ``worker_processes`` times the served grader (ONNX int8) as a Celery prefork worker
+runs it: ``--processes`` processes grading their share of the answers at once, one answer per call as a
+grading task sends them, each with its share of the ``--threads`` (tutor/ml/threads.py) and, for
+comparison, each with all of them (ONNX Runtime's default). Prints one JSON object.
 """
 
 import argparse
 import dataclasses
 import json
+import multiprocessing
 import os
 import statistics
 import sys
@@ -94,6 +99,33 @@ def measure(predictor, items, singles: int) -> dict:
     return result
 
 
+def _worker_process(model_dir: str, threads: int, items, barrier, results) -> None:
+    torch.set_num_threads(threads)
+    predictor = GraderPredictor(ServeConfig(model_dir=model_dir, int8=True, backend="onnx", num_threads=threads))
+    predictor.predict(items[:8])  # warm-up
+    barrier.wait()
+    start = time.perf_counter()
+    for item in items:
+        predictor.predict([item])
+    results.put((start, time.perf_counter(), len(items)))
+
+
+def measure_processes(model_dir: Path, items, processes: int, threads: int) -> dict:
+    """Answers per second of ``processes`` processes grading their share of ``items`` at once."""
+    context = multiprocessing.get_context("spawn")
+    barrier, results = context.Barrier(processes), context.Queue()
+    workers = [context.Process(target=_worker_process, args=(str(model_dir), threads, items[i::processes], barrier, results))
+               for i in range(processes)]
+    for worker in workers:
+        worker.start()
+    timings = [results.get() for _ in workers]
+    for worker in workers:
+        worker.join()
+    elapsed = max(end for _, end, _ in timings) - min(start for start, _, _ in timings)
+    return {"processes": processes, "threads_each": threads,
+            "answers_per_s": round(sum(n for _, _, n in timings) / elapsed, 1)}
+
+
 def train_speed(items, steps: int, batch_size: int, max_length: int) -> dict:
     from tutor.ml.grading.dataset import PairCollator, make_pairs
     from tutor.ml.grading.train import loss_fn
@@ -144,6 +176,8 @@ def main() -> None:
     parser.add_argument("--singles", type=int, default=60, help="answers timed one at a time")
     parser.add_argument("--batch-size", type=int, default=ServeConfig.batch_size)
     parser.add_argument("--train-steps", type=int, default=5, help="0 skips the training-speed probe")
+    parser.add_argument("--processes", type=int, default=2,
+                        help="worker processes sharing the --threads in the worker_processes rows; 0 skips them")
     parser.add_argument("--backends", default="torch,onnx", type=lambda s: s.split(","),
                         help="serving backends to time: torch, onnx (ONNX Runtime) or both")
     args = parser.parse_args()
@@ -173,6 +207,10 @@ def main() -> None:
                     predictor.score_model = dataclasses.replace(predictor.score_model, fitted_questions=frozenset())
                     key = f"{precision}_new_questions" if backend == "torch" else f"{backend}_{precision}_new_questions"
                     result[key] = measure(predictor, items, args.singles)
+        if args.processes and "onnx" in args.backends:
+            shared = max(1, args.threads // args.processes)
+            result["worker_processes"] = [measure_processes(path, items, args.processes, threads)
+                                          for threads in (shared, args.threads)]
         if args.train_steps:
             result["training"] = train_speed(load_split("beetle_unseen_answers"), args.train_steps, 16, 256)
     result["load_average_after"] = [round(x, 2) for x in os.getloadavg()]

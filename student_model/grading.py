@@ -22,6 +22,7 @@ from django.db import transaction
 from tutor.ml import feedback
 from tutor.ml.grading.predictor import get_predictor
 from tutor.ml.retrieval.embedder import get_embedder
+from tutor.ml.threads import threads_per_process
 
 from . import grading_memory, ml_registry
 from .models import Grade, Submission
@@ -32,10 +33,16 @@ logger = logging.getLogger(__name__)
 PENDING = (Submission.Status.RECEIVED, Submission.Status.GRADING)
 
 
+def serving_options() -> dict:
+    """How this process serves a grader version: backend, precision and threads (``get_predictor``'s options)."""
+    return {"int8": settings.GRADER_INT8, "backend": settings.GRADER_BACKEND,
+            "num_threads": threads_per_process(settings.GRADER_THREADS)}
+
+
 def prepare_serving(*, version_path) -> None:
     """Load a grader version as the workers serve it, so that its one-off preparation (the ONNX
     export with ``GRADER_BACKEND=onnx``) happens now rather than on the first answer it grades."""
-    get_predictor(version_path, int8=settings.GRADER_INT8, backend=settings.GRADER_BACKEND)
+    get_predictor(version_path, **serving_options())
 
 
 def grade_submission(*, submission_id: int) -> str:
@@ -53,7 +60,7 @@ def grade_submission(*, submission_id: int) -> str:
 
     question = submission.question
     references = list(question.reference_answers.values_list("text", flat=True))
-    prediction = get_predictor(version.path, int8=settings.GRADER_INT8, backend=settings.GRADER_BACKEND).grade(
+    prediction = get_predictor(version.path, **serving_options()).grade(
         question=question.prompt, reference_answers=references, answer=submission.answer
     )
     remembered = grading_memory.remember(

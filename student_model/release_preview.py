@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import random
 
-from django.conf import settings
 from django.core.cache import cache
 
 from domain.models import Course
@@ -67,7 +66,7 @@ def compute_predictions(*, course: Course, limit: int = SAMPLE_SIZE) -> int:
 def _predict(model_path: str, course: Course, limit: int) -> list[GradedPrediction]:
     from tutor.ml.grading.predictor import get_predictor
 
-    from . import grading_memory
+    from . import grading, grading_memory
 
     sample = teacher_graded_sample(course=course, limit=limit)
     items = [
@@ -78,7 +77,7 @@ def _predict(model_path: str, course: Course, limit: int) -> list[GradedPredicti
         )
         for s in sample
     ]
-    predictor = get_predictor(model_path, int8=settings.GRADER_INT8, backend=settings.GRADER_BACKEND)
+    predictor = get_predictor(model_path, **grading.serving_options())
     predictions = [
         # As grading does: the teacher grades of the question's other answers vote (never the answer's own).
         grading_memory.with_memory(

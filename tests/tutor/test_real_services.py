@@ -16,7 +16,8 @@ from django.db import connection
 from student_model import ml_registry, tasks
 from student_model.models import Grade, Submission
 from tests import factories
-from tutor.celery import app, ping
+from tutor.celery import app, ping, serving_threads
+from tutor.ml.threads import WORKER_PROCESSES_ENV, available_cores
 
 pytestmark = pytest.mark.services
 
@@ -30,14 +31,15 @@ def _test_database_url() -> str:
 class Worker:
     """A real Celery worker process consuming one queue through the Redis broker."""
 
-    def __init__(self, queue: str, **env: str):
+    def __init__(self, queue: str, pool: tuple[str, ...] = ("--pool", "solo"), **env: str):
         self.queue = queue
+        self.pool = pool
         self.env = dict(os.environ, DATABASE_URL=_test_database_url(), CELERY_TASK_ALWAYS_EAGER="false", **env)
         self.proc: subprocess.Popen | None = None
 
     def start(self) -> "Worker":
         self.proc = subprocess.Popen(
-            [sys.executable, "-m", "celery", "-A", "tutor", "worker", "--pool", "solo", "-Q", self.queue,
+            [sys.executable, "-m", "celery", "-A", "tutor", "worker", *self.pool, "-Q", self.queue,
              "--without-heartbeat", "--without-gossip", "--without-mingle", "-l", "warning"],
             env=self.env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True,
         )
@@ -56,8 +58,8 @@ def workers(transactional_db):
     started: list[Worker] = []
     queue = f"test-{uuid.uuid4().hex[:8]}"
 
-    def start(**env: str) -> Worker:
-        started.append(Worker(queue, **env).start())
+    def start(pool: tuple[str, ...] = ("--pool", "solo"), **env: str) -> Worker:
+        started.append(Worker(queue, pool, **env).start())
         return started[-1]
 
     yield start
@@ -91,6 +93,21 @@ def test_a_worker_process_runs_a_task_through_the_redis_broker(workers):
     from django_celery_results.models import TaskResult
 
     assert TaskResult.objects.filter(task_id=result.id, status="SUCCESS").exists()
+
+
+def test_the_processes_of_a_prefork_worker_share_the_cores(workers, monkeypatch):
+    monkeypatch.delenv(WORKER_PROCESSES_ENV, raising=False)
+    monkeypatch.delenv("GRADER_THREADS", raising=False)
+    worker = workers(pool=("--pool", "prefork", "--concurrency", "2"))
+    # Two processes of a thread per core each would run twice as many threads as there are cores.
+    assert serving_threads.apply_async(queue=worker.queue).get(timeout=60) == max(1, available_cores() // 2)
+
+
+def test_a_solo_worker_serves_with_every_core(workers, monkeypatch):
+    monkeypatch.delenv(WORKER_PROCESSES_ENV, raising=False)
+    monkeypatch.delenv("GRADER_THREADS", raising=False)
+    worker = workers()
+    assert serving_threads.apply_async(queue=worker.queue).get(timeout=60) == 0
 
 
 def test_channel_layer_group_send_reaches_a_member_through_redis():

@@ -180,6 +180,9 @@ GRADER_BACKEND = env.str("GRADER_BACKEND", default="onnx")
 # benchmarks/results/grading_quality.json) at about 1.5 times the answers per second, so it is the
 # default there. PyTorch's int8 costs 2.2 points of SciEntsBank, so that backend serves fp32 unless asked.
 GRADER_INT8 = env.bool("GRADER_INT8", default=GRADER_BACKEND == "onnx")
+# Threads each process gives the grader and the embedder. 0: every core, but in a Celery prefork worker,
+# whose processes share the cores between them (tutor/ml/threads.py).
+GRADER_THREADS = env.int("GRADER_THREADS", default=0)
 
 # Trained versions committed with the product, installed into MODEL_DIR by `manage.py prepare_models`.
 SHIPPED_MODEL_DIR = BASE_DIR / "data" / "models"
