@@ -5,9 +5,9 @@
 ORT's dynamic quantisation multiplies uint8 activations by int8 weights. On CPUs without VNNI
 (AVX2 only) its kernels add pairs of those products into 16-bit integers, which can saturate, so the
 same int8 model grades a little differently on an AVX2-only machine and on one with AVX-512 VNNI.
-ORT's remedies are 7-bit weights (``reduce_range``) or uint8 weights (uint8 x uint8 kernels). The
-served variant keeps two projections per layer in fp32; every weight in int8, or one of the two kept,
-runs faster. This measures each beside the served variant, at the served batch size: how many verdicts
+ORT's remedies are 7-bit weights (``reduce_range``, served since session 21: every CPU then computes the
+same grades) or uint8 weights (uint8 x uint8 kernels). The served variant keeps two projections per layer
+in fp32; every weight in int8, or one of the two kept, runs faster. This measures each beside the served variant, at the served batch size: how many verdicts
 agree with fp32, macro-F1 per split (the cross-encoder alone, no score model or memory), and answers per
 second batched. Prints one JSON object.
 """
@@ -30,13 +30,13 @@ from _grading_data import SPLITS as FORMATS, load_split, version_from_args  # no
 
 SPLITS = ("sciEntsBank_unseen_answers", "beetle_unseen_answers", "saf_english_unseen_answers",
           "saf_german_unseen_answers")
-VARIANTS = {  # name -> quantize() options; "served" is what the product serves
+VARIANTS = {  # name -> quantize() options; "served" is what the product serves (7-bit weights since session 21)
     "served": {},
-    "reduce_range": {"reduce_range": True},
-    "uint8_weights": {"unsigned_weights": True},
+    "full_range_weights": {"reduce_range": False},  # served until session 21
+    "uint8_weights": {"unsigned_weights": True, "reduce_range": False},
     # which projections stay fp32: none, or one of the served pair
     "all_int8": {"full_precision": None},
-    "all_int8_reduce_range": {"full_precision": None, "reduce_range": True},
+    "all_int8_full_range": {"full_precision": None, "reduce_range": False},
     "attention_output_fp32": {"full_precision": re.compile(r"attention/output/dense(_\d+)?/MatMul$")},
     "ffn_output_fp32": {"full_precision": re.compile(r"layer\.\d+/output/dense(_\d+)?/MatMul$")},
 }

@@ -14,7 +14,7 @@ from tutor.ml.grading.config import LABELS, TrainConfig
 from tutor.ml.grading.dataset import PairCollator, make_pairs
 from tutor.ml.grading.inference import forward_pairs
 from tutor.ml.grading.model import load_model
-from tutor.ml.grading.onnx_backend import full_precision_nodes
+from tutor.ml.grading.onnx_backend import QUANTIZED_SUFFIX, full_precision_nodes
 from tutor.ml.grading.predictor import GraderPredictor, ServeConfig
 from tutor.ml.grading.prefix_cache import ANSWER_FILE, PREFIX_FILE, PrefixCachedGrader
 
@@ -220,7 +220,7 @@ def test_the_predictor_serves_a_prefix_grader_cached_on_both_backends(prefix_gra
     for exported, layers, heads in ((ANSWER_FILE, 6, 2), (PREFIX_FILE, 5, 0)):  # segment A's last layer never runs
         kept = full_precision_nodes(prefix_grader / exported)
         assert len(kept) == 2 * layers
-        quantized = onnx.load(str(prefix_grader / exported.replace(".onnx", ".int8-mixed.onnx"))).graph
+        quantized = onnx.load(str(prefix_grader / exported.replace(".onnx", QUANTIZED_SUFFIX))).graph
         assert {n.name for n in quantized.node if n.op_type == "MatMul"} >= set(kept)
         key_values = 2 if exported == PREFIX_FILE else 0  # the last layer's key and value
         assert sum(n.op_type == "MatMulInteger" for n in quantized.node) == 4 * layers + heads + key_values

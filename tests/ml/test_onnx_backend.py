@@ -63,6 +63,18 @@ def test_int8_keeps_the_residual_projections_in_fp32(grader):
     assert sum(n.op_type == "MatMulInteger" for n in graph.node) == 4 * 6 + 2
 
 
+def test_int8_weights_fit_in_7_bits_so_every_cpu_computes_the_same_grades(grader):
+    """AVX2 kernels add pairs of uint8 x int8 products into 16 bits: 2 x 255 x 64 fits, 2 x 255 x 127 does not."""
+    import onnx
+
+    GraderPredictor(ServeConfig(model_dir=grader.path, backend="onnx", int8=True))
+    graph = onnx.load(str(grader.path / QUANTIZED_FILE), load_external_data=False).graph
+    weights = {t.name: t for t in graph.initializer}
+    quantized = [n.input[1] for n in graph.node if n.op_type == "MatMulInteger"]
+    values = np.concatenate([onnx.numpy_helper.to_array(weights[name]).astype(np.int32).ravel() for name in quantized])
+    assert 2 * 255 * np.abs(values).max() <= np.iinfo(np.int16).max
+
+
 def test_an_onnx_grader_only_serves(grader):
     model = GraderPredictor(ServeConfig(model_dir=grader.path, backend="onnx")).model
     assert model.eval() is model and not model.training
@@ -92,9 +104,9 @@ def test_the_alignment_encoder_on_onnx_runtime_gives_the_features_of_pytorch(tmp
 
 
 @pytest.mark.parametrize("options, weight_type", [
-    ({"reduce_range": True}, "int8"), ({"unsigned_weights": True}, "uint8"),
+    ({}, "int8"), ({"reduce_range": False}, "int8"), ({"unsigned_weights": True, "reduce_range": False}, "uint8"),
 ])
-def test_the_int8_variants_for_cpus_without_vnni_still_grade_like_fp32(grader, tmp_path, options, weight_type):
+def test_the_int8_variants_still_grade_like_fp32(grader, tmp_path, options, weight_type):
     import onnx
     from onnx import TensorProto
 
@@ -111,7 +123,7 @@ def test_the_int8_variants_for_cpus_without_vnni_still_grade_like_fp32(grader, t
     assert len(quantized) == 4 * 6 + 2
     wanted = TensorProto.UINT8 if weight_type == "uint8" else TensorProto.INT8
     assert {weights[name].data_type for name in quantized} == {wanted}
-    if options.get("reduce_range"):  # 7-bit weights, symmetric: no value beyond 64 (full range: 127)
+    if options.get("reduce_range", True):  # 7-bit weights, symmetric: no value beyond 64 (full range: 127)
         values = np.concatenate([onnx.numpy_helper.to_array(weights[name]).ravel() for name in quantized])
         assert np.abs(values.astype(np.int16)).max() <= 64
 

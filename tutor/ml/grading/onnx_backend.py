@@ -7,7 +7,7 @@ instead of 26 ms; batched throughput is about the same; outputs equal PyTorch's 
     model = OnnxGrader.for_model(torch_model, tokenizer, cache_dir=version_dir)
     logits, scores = model(input_ids=..., attention_mask=..., token_type_ids=...)
 
-The export is cached beside the version (``grader.onnx``, or ``grader.int8-mixed.onnx`` for ONNX
+The export is cached beside the version (``grader.onnx``, or ``grader.int8-mixed-7bit.onnx`` for ONNX
 Runtime's own dynamic int8 quantisation, see ``quantize``; under the temporary directory where the
 version's folder is read-only) and rebuilt when the weights are newer than it.
 """
@@ -79,7 +79,7 @@ def cached_export(write, path: str | Path, *, weights: str | Path | None, int8: 
         write(path)
     if not int8:
         return path
-    quantized = path.with_name(path.stem + ".int8-mixed.onnx")
+    quantized = path.with_name(path.stem + QUANTIZED_SUFFIX)
     if _stale(quantized, path):
         quantize(path, quantized)
     return quantized
@@ -111,7 +111,10 @@ def run_session(path: str | Path, num_threads: int = 0):
 # Their nodes are named ".../output/dense/MatMul" in the whole model's export; in prefix_cache.py's passes,
 # which call each layer's parts themselves, "/output/dense_N/MatMul".
 FULL_PRECISION_NODE = re.compile(r"output/dense(_\d+)?/MatMul$")
-QUANTIZED_FILE = "grader.int8-mixed.onnx"
+# 7-bit weights since session 21 (``quantize``); a file of 8-bit ones left by an older release
+# ("grader.int8-mixed.onnx") is not read.
+QUANTIZED_SUFFIX = ".int8-mixed-7bit.onnx"
+QUANTIZED_FILE = "grader" + QUANTIZED_SUFFIX
 
 
 def full_precision_nodes(path: str | Path, pattern: re.Pattern | None = FULL_PRECISION_NODE) -> list[str]:
@@ -124,15 +127,19 @@ def full_precision_nodes(path: str | Path, pattern: re.Pattern | None = FULL_PRE
     return [n.name for n in graph.node if n.op_type == "MatMul" and pattern.search(n.name)]
 
 
-def quantize(source: str | Path, target: str | Path, *, reduce_range: bool = False,
+def quantize(source: str | Path, target: str | Path, *, reduce_range: bool = True,
              unsigned_weights: bool = False, full_precision: re.Pattern | None = FULL_PRECISION_NODE) -> Path:
     """ONNX Runtime's dynamic int8 quantisation (per-channel weight scales) of an exported grader, but for
     the residual-stream projections (``FULL_PRECISION_NODE``), which stay fp32.
 
-    The product serves the defaults (signed 8-bit weights). ``reduce_range`` (7-bit weights) and
-    ``unsigned_weights`` (uint8 x uint8) are ORT's remedies for the 16-bit saturation of its uint8 x int8
-    kernels on CPUs without VNNI; ``full_precision`` names the MatMul nodes left in fp32 (``None``: none).
-    ``benchmarks/int8_variants.py`` measures them (not adopted: see the grading README)."""
+    ``reduce_range`` (the product's default since session 21) keeps the int8 weights within 7 bits. ORT
+    multiplies uint8 activations by int8 weights; on CPUs without VNNI (AVX2 only) its kernels add pairs of
+    those products into 16-bit integers, which full-range weights can saturate (2 x 255 x 127 > 32767) and
+    7-bit ones cannot (2 x 255 x 64 < 32767). So with 7-bit weights every CPU computes the same integers and
+    a worker grades an answer the same whatever machine it runs on; with 8-bit ones grader-minilm-v3's
+    SciEntsBank macro-F1 was 1 point lower on an AVX2-only CPU than with VNNI. ``unsigned_weights``
+    (uint8 x uint8 kernels) is ORT's other remedy; ``full_precision`` names the MatMul nodes left in fp32
+    (``None``: none). ``benchmarks/int8_variants.py`` measures them (see the grading README)."""
     from onnxruntime.quantization import QuantType, quantize_dynamic
 
     target = Path(target)
