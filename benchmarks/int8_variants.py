@@ -5,9 +5,9 @@
 ORT's dynamic quantisation multiplies uint8 activations by int8 weights. On CPUs without VNNI
 (AVX2 only) its kernels add pairs of those products into 16-bit integers, which can saturate, so the
 same int8 model grades a little differently on an AVX2-only machine and on one with AVX-512 VNNI.
-ORT's remedies are 7-bit weights (``reduce_range``, served since session 21: every CPU then computes the
-same grades) or uint8 weights (uint8 x uint8 kernels). The served variant keeps two projections per layer
-in fp32; every weight in int8, or one of the two kept, runs faster. This measures each beside the served variant, at the served batch size: how many verdicts
+ORT's remedies are 7-bit weights (``reduce_range``, served since session 21) or uint8 weights (uint8 x uint8
+kernels). The served variant has every weight in int8; until session 21 two projections per layer stayed
+in fp32, which runs slower. This measures each beside the served variant, at the served batch size: how many verdicts
 agree with fp32, macro-F1 per split (the cross-encoder alone, no score model or memory), and answers per
 second batched. Prints one JSON object.
 """
@@ -27,16 +27,18 @@ sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 from _grading_data import SPLITS as FORMATS, load_split, version_from_args  # noqa: E402
+from tutor.ml.grading.onnx_backend import RESIDUAL_PROJECTIONS  # noqa: E402
 
 SPLITS = ("sciEntsBank_unseen_answers", "beetle_unseen_answers", "saf_english_unseen_answers",
           "saf_german_unseen_answers")
-VARIANTS = {  # name -> quantize() options; "served" is what the product serves (7-bit weights since session 21)
+VARIANTS = {  # name -> quantize() options; "served" is what the product serves (every weight 7-bit since session 21)
     "served": {},
-    "full_range_weights": {"reduce_range": False},  # served until session 21
+    "full_range_weights": {"reduce_range": False},
     "uint8_weights": {"unsigned_weights": True, "reduce_range": False},
-    # which projections stay fp32: none, or one of the served pair
-    "all_int8": {"full_precision": None},
-    "all_int8_full_range": {"full_precision": None, "reduce_range": False},
+    # some projections kept in fp32: the residual pair (served from session 8 to 20, with 8-bit weights until
+    # session 21), or one of the pair
+    "residual_fp32": {"full_precision": RESIDUAL_PROJECTIONS},
+    "residual_fp32_full_range": {"full_precision": RESIDUAL_PROJECTIONS, "reduce_range": False},
     "attention_output_fp32": {"full_precision": re.compile(r"attention/output/dense(_\d+)?/MatMul$")},
     "ffn_output_fp32": {"full_precision": re.compile(r"layer\.\d+/output/dense(_\d+)?/MatMul$")},
 }

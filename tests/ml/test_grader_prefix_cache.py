@@ -14,7 +14,7 @@ from tutor.ml.grading.config import LABELS, TrainConfig
 from tutor.ml.grading.dataset import PairCollator, make_pairs
 from tutor.ml.grading.inference import forward_pairs
 from tutor.ml.grading.model import load_model
-from tutor.ml.grading.onnx_backend import QUANTIZED_SUFFIX, full_precision_nodes
+from tutor.ml.grading.onnx_backend import QUANTIZED_SUFFIX, RESIDUAL_PROJECTIONS, full_precision_nodes
 from tutor.ml.grading.predictor import GraderPredictor, ServeConfig
 from tutor.ml.grading.prefix_cache import ANSWER_FILE, PREFIX_FILE, PrefixCachedGrader
 
@@ -215,12 +215,13 @@ def test_the_predictor_serves_a_prefix_grader_cached_on_both_backends(prefix_gra
         agree = sum(a.verdict == b.verdict for a, b in zip(whole, int8.predict(items, allowed_labels=SEMEVAL)))
         assert agree >= 0.8 * len(items)
 
-    # As in the whole pair's int8 grader, each layer's residual-stream projections stay fp32, the rest is int8:
-    # query, key, value and intermediate of each layer (and the heads after the answer's pass).
+    # As in the whole pair's int8 grader, every weight matrix is int8: six per layer (and the heads after the
+    # answer's pass), none left in a float MatMul.
     for exported, layers, heads in ((ANSWER_FILE, 6, 2), (PREFIX_FILE, 5, 0)):  # segment A's last layer never runs
-        kept = full_precision_nodes(prefix_grader / exported)
-        assert len(kept) == 2 * layers
+        # the residual projections are named as in the whole pair's export (int8_variants.py keeps them fp32)
+        assert len(full_precision_nodes(prefix_grader / exported, RESIDUAL_PROJECTIONS)) == 2 * layers
         quantized = onnx.load(str(prefix_grader / exported.replace(".onnx", QUANTIZED_SUFFIX))).graph
-        assert {n.name for n in quantized.node if n.op_type == "MatMul"} >= set(kept)
+        weights = {t.name for t in quantized.initializer}
+        assert not [n.name for n in quantized.node if n.op_type == "MatMul" and set(n.input) & weights]
         key_values = 2 if exported == PREFIX_FILE else 0  # the last layer's key and value
-        assert sum(n.op_type == "MatMulInteger" for n in quantized.node) == 4 * layers + heads + key_values
+        assert sum(n.op_type == "MatMulInteger" for n in quantized.node) == 6 * layers + heads + key_values

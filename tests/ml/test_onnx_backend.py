@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 
 from tutor.ml.grading.config import LABELS
-from tutor.ml.grading.onnx_backend import QUANTIZED_FILE, OnnxGrader, full_precision_nodes
+from tutor.ml.grading.onnx_backend import QUANTIZED_FILE, RESIDUAL_PROJECTIONS, OnnxGrader, full_precision_nodes
 from tutor.ml.grading.predictor import GraderPredictor, ServeConfig
 
 pytestmark = pytest.mark.slow
@@ -50,17 +50,17 @@ def test_onnx_runtime_int8_mostly_agrees_with_fp32(grader):
     assert sum(a.verdict == b.verdict for a, b in zip(fp32, int8)) / len(items) >= 0.8
 
 
-def test_int8_keeps_the_residual_projections_in_fp32(grader):
+def test_int8_quantises_every_weight_matrix(grader):
     import onnx
 
     GraderPredictor(ServeConfig(model_dir=grader.path, backend="onnx", int8=True))
-    kept = full_precision_nodes(grader.path / "grader.onnx")
-    assert len(kept) == 2 * 6  # attention output and feed-forward output of each of MiniLM's 6 layers
     graph = onnx.load(str(grader.path / QUANTIZED_FILE), load_external_data=False).graph
-    float_matmuls = {n.name for n in graph.node if n.op_type == "MatMul"}
-    assert set(kept) <= float_matmuls
-    # query, key, value and intermediate of each layer, and the two heads
-    assert sum(n.op_type == "MatMulInteger" for n in graph.node) == 4 * 6 + 2
+    weights = {t.name for t in graph.initializer}
+    assert not [n.name for n in graph.node if n.op_type == "MatMul" and set(n.input) & weights]
+    # query, key, value, attention output, intermediate and output of each of MiniLM's 6 layers, and the two heads
+    assert sum(n.op_type == "MatMulInteger" for n in graph.node) == 6 * 6 + 2
+    # what int8_variants.py can keep in fp32: the attention output and feed-forward output of each layer
+    assert len(full_precision_nodes(grader.path / "grader.onnx", RESIDUAL_PROJECTIONS)) == 2 * 6
 
 
 def test_int8_weights_fit_in_7_bits_so_every_cpu_computes_the_same_grades(grader):
@@ -120,7 +120,7 @@ def test_the_int8_variants_still_grade_like_fp32(grader, tmp_path, options, weig
     graph = onnx.load(str(variant), load_external_data=False).graph
     weights = {t.name: t for t in graph.initializer}
     quantized = [n.input[1] for n in graph.node if n.op_type == "MatMulInteger"]
-    assert len(quantized) == 4 * 6 + 2
+    assert len(quantized) == 6 * 6 + 2
     wanted = TensorProto.UINT8 if weight_type == "uint8" else TensorProto.INT8
     assert {weights[name].data_type for name in quantized} == {wanted}
     if options.get("reduce_range", True):  # 7-bit weights, symmetric: no value beyond 64 (full range: 127)
@@ -136,6 +136,7 @@ def test_the_int8_variants_still_grade_like_fp32(grader, tmp_path, options, weig
     (None, 0),  # every weight in int8
     (r"layer\.\d+/output/dense/MatMul$", 6),  # the feed-forward output of each layer only
     (r"layer\.[02]/output/dense/MatMul$", 2),
+    (RESIDUAL_PROJECTIONS.pattern, 12),  # attention output and feed-forward output (served until session 21)
 ])
 def test_quantize_keeps_in_fp32_the_projections_it_is_told(grader, tmp_path, pattern, fp32_matmuls):
     import re

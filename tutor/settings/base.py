@@ -178,9 +178,10 @@ GRADER_BACKEND = env.str("GRADER_BACKEND", default="onnx")
 # residual projections kept fp32 (onnx_backend.quantize), grader-minilm-v2 stays within half a point of
 # fp32's macro-F1 on every visible split (SciEntsBank -0.47, Beetle -0.22, SAF English +0.69, German 0;
 # benchmarks/results/grading_quality.json) at about 1.5 times the answers per second, so it is the
-# default there. Its weights keep to 7 bits, so every CPU computes the same grades (grader-minilm-v3:
-# within 0.3 points of fp32 on each split; tutor/ml/grading/README.md). PyTorch's int8 costs 2.2 points
-# of SciEntsBank, so that backend serves fp32 unless asked.
+# default there. Since session 21 every weight is int8 within 7 bits, which AVX2-only CPUs multiply
+# without saturating (grader-minilm-v3: within half a point of fp32 on each split, about 1.3 times the
+# residual-in-fp32 variant's speed; tutor/ml/grading/README.md). PyTorch's int8 costs 2.2 points of
+# SciEntsBank, so that backend serves fp32 unless asked.
 GRADER_INT8 = env.bool("GRADER_INT8", default=GRADER_BACKEND == "onnx")
 # Threads each process gives the grader and the embedder. 0: every core, but in a Celery prefork worker,
 # whose processes share the cores between them (tutor/ml/threads.py).

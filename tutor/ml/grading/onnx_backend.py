@@ -7,7 +7,7 @@ instead of 26 ms; batched throughput is about the same; outputs equal PyTorch's 
     model = OnnxGrader.for_model(torch_model, tokenizer, cache_dir=version_dir)
     logits, scores = model(input_ids=..., attention_mask=..., token_type_ids=...)
 
-The export is cached beside the version (``grader.onnx``, or ``grader.int8-mixed-7bit.onnx`` for ONNX
+The export is cached beside the version (``grader.onnx``, or ``grader.int8-7bit.onnx`` for ONNX
 Runtime's own dynamic int8 quantisation, see ``quantize``; under the temporary directory where the
 version's folder is read-only) and rebuilt when the weights are newer than it.
 """
@@ -100,25 +100,23 @@ def run_session(path: str | Path, num_threads: int = 0):
     return run
 
 
-# Weight matrices left in fp32 by ``quantize``: each layer's attention-output and feed-forward-output
-# projections, the two that write into the residual stream. Chosen on grader-minilm-v2's validation
-# questions (20 SemEval and SAF questions, 1,055 answers, never trained on) as the variant whose verdicts
-# agree most with fp32: 97.6 % against 95.6 % for every weight in int8 (mean score difference 0.015
-# against 0.024). It keeps 24 of the encoder's 36 weight matrices (and both heads) in int8, at 1.5-1.7
-# times fp32's answers per second batched on 2 cores (every weight in int8: about 1.7 times; on an AMD EPYC
-# with AVX-512 VNNI in session 20, 1.5 times the served variant, but SAF English lost 1.6 points). Its quality
-# on the test splits: benchmarks/results/grading_quality.json, "onnx-int8".
+# Each layer's attention-output and feed-forward-output projections, the two that write into the residual
+# stream. ``quantize`` kept them in fp32 from session 8 to session 20: chosen on grader-minilm-v2's validation
+# questions (1,055 answers, never trained on) as the variant whose verdicts agreed most with fp32 (97.6 %
+# against 95.6 % for every weight in int8), and with 8-bit weights every weight in int8 cost SAF English 1.6
+# points of macro-F1 (session 20). With 7-bit weights (below) it does not: since session 21 every weight is
+# int8 (see ``quantize``); the pattern stays for ``benchmarks/int8_variants.py``.
 # Their nodes are named ".../output/dense/MatMul" in the whole model's export; in prefix_cache.py's passes,
 # which call each layer's parts themselves, "/output/dense_N/MatMul".
-FULL_PRECISION_NODE = re.compile(r"output/dense(_\d+)?/MatMul$")
-# 7-bit weights since session 21 (``quantize``); a file of 8-bit ones left by an older release
-# ("grader.int8-mixed.onnx") is not read.
-QUANTIZED_SUFFIX = ".int8-mixed-7bit.onnx"
+RESIDUAL_PROJECTIONS = re.compile(r"output/dense(_\d+)?/MatMul$")
+# Every weight int8 and 7-bit since session 21; a file left by an older release (8-bit weights,
+# "grader.int8-mixed.onnx") is not read.
+QUANTIZED_SUFFIX = ".int8-7bit.onnx"
 QUANTIZED_FILE = "grader" + QUANTIZED_SUFFIX
 
 
-def full_precision_nodes(path: str | Path, pattern: re.Pattern | None = FULL_PRECISION_NODE) -> list[str]:
-    """The MatMul nodes of an exported grader that ``quantize`` keeps in fp32 (none for ``pattern=None``)."""
+def full_precision_nodes(path: str | Path, pattern: re.Pattern | None) -> list[str]:
+    """The MatMul nodes of an exported grader whose names match ``pattern`` (none for ``None``)."""
     import onnx
 
     if pattern is None:
@@ -128,18 +126,19 @@ def full_precision_nodes(path: str | Path, pattern: re.Pattern | None = FULL_PRE
 
 
 def quantize(source: str | Path, target: str | Path, *, reduce_range: bool = True,
-             unsigned_weights: bool = False, full_precision: re.Pattern | None = FULL_PRECISION_NODE) -> Path:
-    """ONNX Runtime's dynamic int8 quantisation (per-channel weight scales) of an exported grader, but for
-    the residual-stream projections (``FULL_PRECISION_NODE``), which stay fp32.
+             unsigned_weights: bool = False, full_precision: re.Pattern | None = None) -> Path:
+    """ONNX Runtime's dynamic int8 quantisation (per-channel weight scales) of an exported grader: every
+    weight matrix but those ``full_precision`` names (e.g. ``RESIDUAL_PROJECTIONS``), which stay fp32.
 
     ``reduce_range`` (the product's default since session 21) keeps the int8 weights within 7 bits. ORT
     multiplies uint8 activations by int8 weights; on CPUs without VNNI (AVX2 only) its kernels add pairs of
     those products into 16-bit integers, which full-range weights can saturate (2 x 255 x 127 > 32767) and
-    7-bit ones cannot (2 x 255 x 64 < 32767). So with 7-bit weights every CPU computes the same integers and
-    a worker grades an answer the same whatever machine it runs on; with 8-bit ones grader-minilm-v3's
-    SciEntsBank macro-F1 was 1 point lower on an AVX2-only CPU than with VNNI. ``unsigned_weights``
-    (uint8 x uint8 kernels) is ORT's other remedy; ``full_precision`` names the MatMul nodes left in fp32
-    (``None``: none). ``benchmarks/int8_variants.py`` measures them (see the grading README)."""
+    7-bit ones cannot (2 x 255 x 64 < 32767): with 8-bit weights (and the residual projections in fp32)
+    grader-minilm-v3's SciEntsBank macro-F1 was 1 point lower on an AVX2-only CPU than with VNNI; with 7-bit
+    ones the two CPUs gave the same verdicts. Every weight in int8 with 7 bits stays within half a point of
+    fp32's macro-F1 on every split and runs about 1.3 times as fast as the residual projections in fp32
+    (grading README, "Serving on ONNX Runtime"). ``unsigned_weights`` (uint8 x uint8 kernels) is ORT's
+    other remedy for AVX2. ``benchmarks/int8_variants.py`` measures the variants."""
     from onnxruntime.quantization import QuantType, quantize_dynamic
 
     target = Path(target)
