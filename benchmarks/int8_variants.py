@@ -7,9 +7,9 @@ ORT's dynamic quantisation multiplies uint8 activations by int8 weights. On CPUs
 same int8 model grades a little differently on an AVX2-only machine and on one with AVX-512 VNNI.
 ORT's remedies are 7-bit weights (``reduce_range``, served since session 21) or uint8 weights (uint8 x uint8
 kernels). The served variant has every weight in int8; until session 21 two projections per layer stayed
-in fp32, which runs slower. This measures each beside the served variant, at the served batch size: how many verdicts
-agree with fp32, macro-F1 per split (the cross-encoder alone, no score model or memory), and answers per
-second batched. Prints one JSON object.
+in fp32, which runs slower. This measures each beside the served variant, at the served batch size: how
+many verdicts agree with fp32, macro-F1 per split (the cross-encoder alone, no score model or memory),
+and answers per second batched. Prints one JSON object.
 """
 
 from __future__ import annotations

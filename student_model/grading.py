@@ -33,10 +33,15 @@ logger = logging.getLogger(__name__)
 PENDING = (Submission.Status.RECEIVED, Submission.Status.GRADING)
 
 
+def serving_threads() -> int:
+    """Threads this process gives the grader and the embedder: ``GRADER_THREADS``, else its share of the
+    cores in a prefork worker, else 0 (every core; tutor/ml/threads.py)."""
+    return threads_per_process(settings.GRADER_THREADS)
+
+
 def serving_options() -> dict:
     """How this process serves a grader version: backend, precision and threads (``get_predictor``'s options)."""
-    return {"int8": settings.GRADER_INT8, "backend": settings.GRADER_BACKEND,
-            "num_threads": threads_per_process(settings.GRADER_THREADS)}
+    return {"int8": settings.GRADER_INT8, "backend": settings.GRADER_BACKEND, "num_threads": serving_threads()}
 
 
 def prepare_serving(*, version_path) -> None:

@@ -3,7 +3,7 @@ import os
 from celery import Celery
 from celery.signals import worker_before_create_process, worker_process_init
 
-from tutor.ml.threads import WORKER_PROCESSES_ENV, threads_per_process
+from tutor.ml.threads import WORKER_PROCESSES_ENV
 
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "tutor.settings.base")
 
@@ -21,9 +21,9 @@ def ping() -> str:
 @app.task(name="tutor.serving_threads")
 def serving_threads() -> int:
     """The threads this worker process gives the grader and the embedder (0: every core)."""
-    from django.conf import settings
+    from student_model import grading
 
-    return threads_per_process(settings.GRADER_THREADS)
+    return grading.serving_threads()
 
 
 @worker_before_create_process.connect
@@ -37,9 +37,9 @@ def share_cores_among_pool_processes(sender, **kwargs) -> None:
 
 @worker_process_init.connect
 def use_this_process_share_of_the_cores(**kwargs) -> None:
-    from django.conf import settings
+    from student_model import grading
 
-    threads = threads_per_process(settings.GRADER_THREADS)
+    threads = grading.serving_threads()
     if threads:
         import torch
 

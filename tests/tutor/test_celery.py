@@ -1,6 +1,7 @@
 """The Celery app's process set-up: a prefork pool's processes share the cores."""
 
 import os
+
 from celery.signals import worker_before_create_process, worker_process_init
 
 from student_model import grading
