@@ -7,6 +7,24 @@ os.environ.setdefault("HF_HUB_OFFLINE", "1")  # weights come from installed pack
 from tests import factories
 
 
+@pytest.fixture(scope="session")
+def django_db_setup(django_db_setup, django_db_blocker):
+    """Before the test database is dropped, end the other sessions on it. Channels' test communicator
+    turns off the closing of old connections, so the threads that served a consumer's database calls
+    (Channels' own and the chat's pools) keep theirs open, and PostgreSQL refuses to drop a database
+    in use."""
+    yield
+    from django.db import connection
+
+    with django_db_blocker.unblock():
+        if connection.vendor == "postgresql":
+            with connection.cursor() as cursor:
+                cursor.execute(
+                    "SELECT pg_terminate_backend(pid) FROM pg_stat_activity"
+                    " WHERE datname = current_database() AND pid <> pg_backend_pid()"
+                )
+
+
 @pytest.fixture
 def course():
     return factories.CourseFactory()
