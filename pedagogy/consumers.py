@@ -37,7 +37,25 @@ def _db(func):
     return database_sync_to_async(func, thread_sensitive=False, executor=_db_pool)
 
 
-class TutorChatConsumer(AsyncJsonWebsocketConsumer):
+class _JsonObjectConsumer(AsyncJsonWebsocketConsumer):
+    """Answers a frame that is not a JSON object (binary, empty, malformed) with an error event; the
+    base class would raise and close the socket with 1011."""
+
+    async def receive(self, text_data=None, bytes_data=None, **kwargs) -> None:
+        try:
+            content = await self.decode_json(text_data) if text_data else None
+        except (ValueError, RecursionError):  # RecursionError: nesting too deep for the json module
+            content = None
+        if not isinstance(content, dict):
+            await self.bad_request("Send a JSON object.")
+            return
+        await self.receive_json(content, **kwargs)
+
+    async def bad_request(self, message: str) -> None:
+        await self.send_json({"type": "error", "code": "bad_request", "message": message})
+
+
+class TutorChatConsumer(_JsonObjectConsumer):
     async def connect(self) -> None:
         user = self.scope.get("user")
         if user is None or not user.is_authenticated:
@@ -72,17 +90,21 @@ class TutorChatConsumer(AsyncJsonWebsocketConsumer):
         await self.channel_layer.group_discard(self.group, self.channel_name)
 
     async def receive_json(self, content, **kwargs) -> None:
-        kind = content.get("type") if isinstance(content, dict) else None
+        kind = content.get("type")
         if kind == "typing":
             await self.channel_layer.group_send(
                 self.group, {"type": "chat.typing", "sender": self.role, "typing": bool(content.get("typing"))}
             )
         elif kind == "message":
+            text = content.get("text", "")
+            if not isinstance(text, str):
+                await self.bad_request("The message text must be a string.")
+                return
             # handled as a task: this consumer keeps pulling its channel (other people's messages, the
             # answer's parts) while the message waits for the database and the model
-            self._spawn(self._message(str(content.get("text", ""))))
+            self._spawn(self._message(text))
         else:
-            await self.send_json({"type": "error", "code": "bad_request", "message": "Unknown message type."})
+            await self.bad_request("Unknown message type.")
 
     async def _message(self, text: str) -> None:
         wait = await _db(chat_services.rate_limit_hit)(user=self.user)
@@ -149,7 +171,7 @@ class TutorChatConsumer(AsyncJsonWebsocketConsumer):
             await self.send_json({"type": "presence", **{k: event[k] for k in ("who", "name", "joined")}})
 
 
-class CourseActivityConsumer(AsyncJsonWebsocketConsumer):
+class CourseActivityConsumer(_JsonObjectConsumer):
     """Pushes the course's chat activity to its teachers' conversations page (which then fetches
     what changed). Receives nothing."""
 
@@ -173,8 +195,8 @@ class CourseActivityConsumer(AsyncJsonWebsocketConsumer):
         if hasattr(self, "group"):
             await self.channel_layer.group_discard(self.group, self.channel_name)
 
-    async def receive_json(self, content, **kwargs) -> None:
-        await self.send_json({"type": "error", "code": "bad_request", "message": "This feed only sends."})
+    async def receive(self, text_data=None, bytes_data=None, **kwargs) -> None:
+        await self.bad_request("This feed only sends.")
 
     async def course_activity(self, event: dict) -> None:
         await self.send_json({"type": "activity", **{k: v for k, v in event.items() if k != "type"}})

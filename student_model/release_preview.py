@@ -3,15 +3,20 @@
 A bounded, seeded sample of the course's answers whose current grade is a teacher's (the
 demo courses' historical answers) is graded once by the course's active grader; the
 predictions are cached per course and grader version (computed by a task on the
-``training`` queue: inline in the embedded mode, by a worker otherwise), so moving the
-threshold on the page only recomputes the curve (``tutor.ml.release_curve``), never the model.
+``training`` queue, or in the embedded mode by a background thread of the web process:
+``queue_computation``), so moving the threshold on the page only recomputes the curve
+(``tutor.ml.release_curve``), never the model.
 """
 
 from __future__ import annotations
 
+import logging
 import random
+import threading
 
+from django.conf import settings
 from django.core.cache import cache
+from django.db import connections
 
 from domain.models import Course
 from tutor.ml.data.types import GradedAnswer
@@ -23,6 +28,9 @@ from .models import Grade, Submission
 
 SAMPLE_SIZE = 300
 CACHE_SECONDS = 7 * 24 * 3600
+CLAIM_SECONDS = 600
+
+logger = logging.getLogger(__name__)
 
 
 def teacher_graded_sample(*, course: Course, limit: int = SAMPLE_SIZE) -> list[Submission]:
@@ -48,19 +56,63 @@ def cached_predictions(*, course: Course, limit: int = SAMPLE_SIZE) -> tuple[str
     return version.version, None if cached is None else [GradedPrediction(*row) for row in cached]
 
 
+def _claim_key(course: Course) -> str:
+    return f"release-preview-queued:{course.pk}"
+
+
 def claim_computation(*, course: Course) -> bool:
     """True for the first caller in ten minutes: only that one queues the (slow) grading of the sample."""
-    return cache.add(f"release-preview-queued:{course.pk}", True, 600)
+    return cache.add(_claim_key(course), True, CLAIM_SECONDS)
+
+
+def release_claim(*, course: Course) -> None:
+    cache.delete(_claim_key(course))
+
+
+def queue_computation(*, course: Course) -> None:
+    """Have the course's sample graded, unless that was queued in the last ten minutes. With
+    ``settings.RELEASE_PREVIEW_THREAD`` (embedded mode: eager Celery, no worker) a background thread
+    of this process grades it, so the page's request returns at once instead of grading inline."""
+    from .tasks import compute_release_preview  # the tasks import this module
+
+    if not claim_computation(course=course):
+        return
+    if getattr(settings, "RELEASE_PREVIEW_THREAD", False):
+        threading.Thread(
+            target=_compute_in_thread, args=(course.pk,), name=f"release-preview-{course.pk}", daemon=True
+        ).start()
+        return
+    try:
+        compute_release_preview.delay(course.pk)
+    except BaseException:
+        release_claim(course=course)  # not queued (broker down, or the eager run failed): a reload retries
+        raise
+
+
+def _compute_in_thread(course_id: int) -> None:
+    from .tasks import compute_release_preview
+
+    try:
+        compute_release_preview(course_id)
+    except Exception:
+        logger.exception("Computing the release preview of course %s failed.", course_id)
+    finally:
+        connections.close_all()  # this thread's own connections
 
 
 def compute_predictions(*, course: Course, limit: int = SAMPLE_SIZE) -> int:
-    """Grade the course's sample with its active grader and cache the result; returns the sample size."""
-    version = ml_registry.active_version(course_id=course.pk)
-    if version is None:
-        return 0
-    rows = [(p.confidence, p.model_verdict, p.teacher_verdict) for p in _predict(version.path, course, limit)]
-    cache.set(_cache_key(course, version.version, limit), rows, CACHE_SECONDS)
-    return len(rows)
+    """Grade the course's sample with its active grader and cache the result; returns the sample size.
+    On failure the claim is released, so the page's next load queues the computation again."""
+    try:
+        version = ml_registry.active_version(course_id=course.pk)
+        if version is None:
+            return 0
+        rows = [(p.confidence, p.model_verdict, p.teacher_verdict) for p in _predict(version.path, course, limit)]
+        cache.set(_cache_key(course, version.version, limit), rows, CACHE_SECONDS)
+        return len(rows)
+    except BaseException:
+        release_claim(course=course)
+        raise
 
 
 def _predict(model_path: str, course: Course, limit: int) -> list[GradedPrediction]:

@@ -132,7 +132,9 @@ def grade_answer_group(
     *, actor: AbstractBaseUser, submissions: Sequence[Submission], score: float, verdict: str, feedback: str = ""
 ) -> list[Grade]:
     """One grade for a group of similar answers to one question. An answer whose current grade already
-    says the same (verdict and score) counts as accepted, any other as overridden."""
+    says the same (verdict and score) counts as accepted, any other as overridden. An answer named more
+    than once is graded once."""
+    submissions = list({submission.pk: submission for submission in submissions}.values())
     if not submissions:
         raise ValidationError("Choose at least one answer to grade.")
     if len({s.question_id for s in submissions}) != 1:

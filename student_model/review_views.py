@@ -19,7 +19,7 @@ from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from domain import selectors as domain_selectors
-from domain.models import Course, Question
+from domain.models import Question
 from domain.views import get_managed_course
 
 from . import answer_groups as answer_group_selectors
@@ -220,8 +220,8 @@ def release_policy(request: HttpRequest, slug: str) -> HttpResponse:
     threshold = form.cleaned_data["confidence_threshold"] if form.is_bound and form.is_valid() else policy.confidence_threshold
     preview = release_preview.release_preview(course=course, threshold=threshold)
     if preview is not None and preview["pending"]:
-        _queue_release_preview(course)
-        preview = release_preview.release_preview(course=course, threshold=threshold)  # ready at once if eager
+        release_preview.queue_computation(course=course)
+        preview = release_preview.release_preview(course=course, threshold=threshold)  # ready if it ran inline
     context = {"course": course, "policy": policy, "form": form, "threshold": threshold, "preview": preview}
     if preview and not preview["pending"]:
         points = preview["points"]
@@ -233,13 +233,6 @@ def release_policy(request: HttpRequest, slug: str) -> HttpResponse:
             "marker_x": CHART["pad"] + threshold * (CHART["width"] - 2 * CHART["pad"]),
         }
     return render(request, "student_model/release_policy.html", context)
-
-
-def _queue_release_preview(course: Course) -> None:
-    from .tasks import compute_release_preview  # tasks import the services this module uses
-
-    if release_preview.claim_computation(course=course):
-        compute_release_preview.delay(course.pk)
 
 
 # --- dashboard and export -------------------------------------------------------------------------

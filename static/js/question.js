@@ -1,9 +1,22 @@
-/* Question page: a character counter for the answer, and live submission status over a websocket.
+/* Question page: a character counter for the answer, a submit button that cannot send the answer twice,
+   and live submission status over a websocket.
    Everything here is an enhancement: without JavaScript or without a socket the page still works. */
 (function () {
   "use strict";
 
   var STATUS_LABELS = { received: "Received", grading: "Grading", graded: "Graded", needs_review: "Needs review" };
+
+  // What Python's str.strip() removes (str.isspace), which differs from String.prototype.trim().
+  var SPACE = "[\\t\\n\\x0b\\x0c\\r\\x1c-\\x1f \\x85\\xa0\\u1680\\u2000-\\u200a\\u2028\\u2029\\u202f\\u205f\\u3000]+";
+  var OUTER_SPACE = new RegExp("^" + SPACE + "|" + SPACE + "$", "g");
+
+  // The length services.validate_answer_text measures: code points (not UTF-16 units, so an emoji is
+  // one) of the stripped answer, whose line breaks the browser sends as two characters (CRLF).
+  function answerLength(value) {
+    var text = value.replace(OUTER_SPACE, "");
+    var breaks = text.match(/\n/g);
+    return Array.from(text).length + (breaks ? breaks.length : 0);
+  }
 
   function setupCounter() {
     var area = document.querySelector("textarea[data-max-chars]");
@@ -11,12 +24,43 @@
     if (!area || !out) return;
     var max = parseInt(area.getAttribute("data-max-chars"), 10);
     function update() {
-      var n = area.value.trim().length;
+      var n = answerLength(area.value);
       out.textContent = n.toLocaleString() + " / " + max.toLocaleString() + " characters";
       out.classList.toggle("over", n > max);
     }
     area.addEventListener("input", update);
     update();
+  }
+
+  function setupSubmitOnce() {
+    var area = document.querySelector("textarea[data-max-chars]");
+    var form = area && area.form;
+    var button = form && form.querySelector('button[type="submit"]');
+    if (!button) return;
+    var label = button.textContent;
+    var timer = null;
+
+    function enable() {
+      window.clearTimeout(timer);
+      button.disabled = false;
+      button.removeAttribute("aria-busy");
+      button.textContent = label;
+    }
+
+    form.addEventListener("submit", function (event) {
+      if (button.disabled) {  // Enter pressed again, or a script submitting
+        event.preventDefault();
+        return;
+      }
+      // The button has no name, so disabling it leaves the posted data as it is.
+      button.disabled = true;
+      button.setAttribute("aria-busy", "true");
+      button.textContent = "Submitting…";
+      // The response replaces the page; if it never comes (stopped, offline), the form works again.
+      timer = window.setTimeout(enable, 15000);
+    });
+    // Back to this page from the browser's cache: the button as it was left, disabled.
+    window.addEventListener("pageshow", function (event) { if (event.persisted) enable(); });
   }
 
   function setupLive() {
@@ -81,5 +125,6 @@
   }
 
   setupCounter();
+  setupSubmitOnce();
   setupLive();
 })();

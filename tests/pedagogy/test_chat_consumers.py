@@ -141,6 +141,31 @@ async def test_rate_limit_answers_with_a_clear_message(course, student, settings
     await comm.disconnect()
 
 
+async def test_a_frame_that_is_not_a_json_object_gets_an_error_and_the_socket_stays_open(course, student):
+    comm, _ = await _open(student, course)
+    frames = ({"text": "not json"}, {"text": "[1, 2]"}, {"text": "[" * 100_000}, {"text": ""}, {"bytes": b"\x00"})
+    for frame in frames:
+        await comm.send_input({"type": "websocket.receive", **frame})  # send_to() refuses an empty frame
+        error = await comm.receive_json_from(timeout=5)
+        assert error == {"type": "error", "code": "bad_request", "message": "Send a JSON object."}, frame
+    await comm.send_json_to({"type": "nonsense"})
+    assert (await comm.receive_json_from(timeout=5))["code"] == "bad_request"
+    _, reply = await _ask(comm, "hello")  # still open, still answered
+    assert reply["intent"] == "small_talk"
+    await comm.disconnect()
+
+
+async def test_a_message_whose_text_is_not_a_string_is_refused_not_stored(course, student):
+    comm, _ = await _open(student, course)
+    for text in ({"a": 1}, ["hello"], 42, None):
+        await comm.send_json_to({"type": "message", "text": text})
+        error = await comm.receive_json_from(timeout=5)
+        assert error == {"type": "error", "code": "bad_request", "message": "The message text must be a string."}
+    assert await comm.receive_nothing(timeout=0.2)
+    assert not await database_sync_to_async(Message.objects.exists)()
+    await comm.disconnect()
+
+
 async def test_a_question_about_the_reading_is_answered_even_when_homework_asks_more(python_course, student):
     comm, _ = await _open(student, python_course)
     _, reply = await _ask(comm, "What does REPL stand for?")  # the assignment also asks what it describes
@@ -168,7 +193,7 @@ async def test_asking_for_an_assigned_answer_gets_graded_hints_never_the_answer(
     assert hint3["hint_level"] == 3 and "Hint 3" in hint3["text"]
 
     _, last = await _ask(comm, "one more hint please")
-    assert last["hint_level"] == 4 and "submit it" in last["text"]
+    assert last["hint_level"] == 3 and "submit it" in last["text"] and "Hint 3" in last["text"]  # no "Hint 4"
 
     texts = [m["text"] for m in (hint1, hint2, hint3, last)]
     reference_words = REPL_REFERENCE.lower().split()
@@ -209,7 +234,7 @@ async def test_hints_on_a_german_question_are_written_in_german(python_course, s
     assert "warenpräsentation" in hint3["text"]  # a key word of the second idea, whole with its umlaut
 
     _, last = await _ask(comm, "Noch einen Hinweis")
-    assert last["hint_level"] == 4 and "reiche sie ein" in last["text"]
+    assert last["hint_level"] == 3 and "reiche sie ein" in last["text"] and "Hinweis 3" in last["text"]
     for reply in (hint1, hint2, hint3, last):
         assert not re.search(r"\b(Hint|hint|answer|your)\b", reply["text"]), reply["text"]
         assert "keine zeitliche Einschränkung" not in reply["text"]
@@ -331,6 +356,19 @@ async def test_course_activity_feed_is_for_the_courses_teachers_only(course, stu
     other = await database_sync_to_async(factories.UserFactory)(username="other-teacher")
     await database_sync_to_async(factories.EnrollmentFactory)(user=other, role="teacher")
     assert await (await _activity(other, course)).connect() == (False, 4403)
+
+
+async def test_course_activity_feed_answers_any_frame_with_an_error_and_stays_open(course, teacher):
+    feed = await _activity(teacher, course)
+    assert (await feed.connect())[0]
+    for frame in ({"text_data": "not json"}, {"text_data": '{"type": "x"}'}, {"bytes_data": b"\x00"}):
+        await feed.send_to(**frame)
+        assert await feed.receive_json_from(timeout=5) == {
+            "type": "error",
+            "code": "bad_request",
+            "message": "This feed only sends.",
+        }
+    await feed.disconnect()
 
 
 async def test_teachers_follow_new_messages_flags_and_answers_live(python_course, student, teacher):

@@ -2,6 +2,7 @@
 
 import csv
 import io
+import threading
 
 import pytest
 from django.core.cache import cache
@@ -160,9 +161,12 @@ def test_saving_the_release_policy(client, teacher, course, student):
     assert client.post(reverse("release-policy", args=[course.slug]), {"confidence_threshold": "0"}).status_code == 403
 
 
-def test_with_a_worker_the_preview_is_queued_once_and_the_page_says_so(client, teacher, course, tmp_path, monkeypatch):
+def test_with_a_worker_the_preview_is_queued_once_and_the_page_says_so(
+    client, teacher, course, tmp_path, monkeypatch, settings
+):
     from student_model import ml_registry, tasks
 
+    settings.RELEASE_PREVIEW_THREAD = False
     (tmp_path / "config.json").write_text("{}")
     ml_registry.register_version(version="on-disk", path=tmp_path, activate=True)
     queued = []
@@ -174,10 +178,72 @@ def test_with_a_worker_the_preview_is_queued_once_and_the_page_says_so(client, t
     assert queued == [course.pk]
 
 
-@pytest.mark.slow
-def test_release_preview_predicts_once_and_shows_the_curve(client, teacher, course, grader, monkeypatch):
+@pytest.mark.django_db(transaction=True)  # the thread's own connection sees the committed rows
+def test_in_embedded_mode_the_page_returns_at_once_and_a_thread_computes_the_preview(
+    client, teacher, course, tmp_path, monkeypatch, settings
+):
     from student_model import ml_registry
 
+    settings.RELEASE_PREVIEW_THREAD = True
+    (tmp_path / "config.json").write_text("{}")
+    ml_registry.register_version(version="on-disk", path=tmp_path, activate=True)
+    go, done, computed = threading.Event(), threading.Event(), []
+
+    def slow_compute(*, course, limit=release_preview.SAMPLE_SIZE):
+        assert go.wait(30)
+        computed.append(course.pk)
+        done.set()
+        return 0
+
+    monkeypatch.setattr(release_preview, "compute_predictions", slow_compute)
+    client.force_login(teacher)
+    response = client.get(reverse("release-policy", args=[course.slug]))
+    assert response.status_code == 200 and response.context["preview"]["pending"]
+    assert "Reload" in response.content.decode()
+    assert computed == []  # the request did not wait for the computation
+    client.get(reverse("release-policy", args=[course.slug]))  # claimed: not started twice
+    go.set()
+    assert done.wait(30)
+    for thread in threading.enumerate():
+        if thread.name.startswith("release-preview-"):
+            thread.join(30)
+    assert computed == [course.pk]
+
+
+def test_a_failed_preview_computation_can_be_queued_again(course, tmp_path, monkeypatch, settings):
+    from student_model import ml_registry, tasks
+
+    settings.RELEASE_PREVIEW_THREAD = False
+    (tmp_path / "config.json").write_text("{}")
+    ml_registry.register_version(version="on-disk", path=tmp_path, activate=True)
+
+    def broken(*args):
+        raise RuntimeError("the model files are unreadable")
+
+    monkeypatch.setattr(release_preview, "_predict", broken)
+    monkeypatch.setattr(tasks.compute_release_preview, "delay", lambda pk: tasks.compute_release_preview(pk))
+    with pytest.raises(RuntimeError):
+        release_preview.queue_computation(course=course)
+    queued = []
+    monkeypatch.setattr(tasks.compute_release_preview, "delay", queued.append)
+    release_preview.queue_computation(course=course)
+    assert queued == [course.pk]
+
+    def refused(pk):
+        raise ConnectionError("no broker")
+
+    cache.clear()
+    monkeypatch.setattr(tasks.compute_release_preview, "delay", refused)
+    with pytest.raises(ConnectionError):
+        release_preview.queue_computation(course=course)
+    assert release_preview.claim_computation(course=course)  # the claim was given back
+
+
+@pytest.mark.slow
+def test_release_preview_predicts_once_and_shows_the_curve(client, teacher, course, grader, monkeypatch, settings):
+    from student_model import ml_registry
+
+    settings.RELEASE_PREVIEW_THREAD = False
     ml_registry.register_version(version="test-grader", path=grader.path, activate=True)
     question = factories.QuestionFactory(course=course, prompt="How did you separate the salt from the water?",
                                          reference="The water was evaporated, leaving the salt.")

@@ -130,6 +130,18 @@ def test_grading_a_group_accepts_agreeing_answers_and_overrides_the_others(quest
     assert differing.status == Submission.Status.GRADED
 
 
+def test_an_answer_named_twice_in_a_group_is_graded_once(question, teacher):
+    submission = model_graded(question, verdict="correct", score=2.0)
+    other = model_graded(question, verdict="correct", score=2.0)
+    same_row = Submission.objects.get(pk=submission.pk)  # as a serializer gives it: another instance
+    grades = review_services.grade_answer_group(
+        actor=teacher, submissions=[submission, other, same_row], score=1.0, verdict="partially_correct"
+    )
+    assert [g.submission_id for g in grades] == [submission.pk, other.pk]
+    assert submission.grades.filter(source=Grade.Source.TEACHER).count() == 1
+    assert submission.events.filter(action=GradeEvent.Action.OVERRIDDEN).count() == 1
+
+
 def test_a_group_spans_one_question(question, teacher, course):
     other = factories.QuestionFactory(course=course)
     with pytest.raises(ValidationError):

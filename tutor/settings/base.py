@@ -35,6 +35,7 @@ INSTALLED_APPS = [
     "rest_framework.authtoken",
     "django_filters",
     "drf_spectacular",
+    "drf_spectacular_sidecar",
     "channels",
     "django_celery_results",
     "domain",
@@ -76,8 +77,10 @@ TEMPLATES = [
 DATABASES = {"default": env.db("DATABASE_URL", default=f"sqlite:///{BASE_DIR / 'var' / 'db.sqlite3'}")}
 DATABASES["default"]["ATOMIC_REQUESTS"] = False
 if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
-    # Let the ASGI server, a Celery thread and management commands share the file.
-    DATABASES["default"].setdefault("OPTIONS", {})["timeout"] = 20
+    # Let the ASGI server, a Celery thread and management commands share the file. A transaction begins
+    # as a writer (BEGIN IMMEDIATE) and so waits up to `timeout` for the lock: a deferred one that reads
+    # and then writes fails at once with "database is locked", as SQLite does not wait on lock upgrades.
+    DATABASES["default"].setdefault("OPTIONS", {}).update(timeout=20, transaction_mode="IMMEDIATE")
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 REDIS_URL = env.str("REDIS_URL", default="")
@@ -116,9 +119,14 @@ CELERY_TASK_ROUTES = {
 # it must exceed the longest task (training runs on the `training` queue).
 CELERY_BROKER_TRANSPORT_OPTIONS = {"visibility_timeout": env.int("CELERY_VISIBILITY_TIMEOUT", default=3600)}
 CELERY_TIMEZONE = "UTC"
-# Grader retraining (student_model/retraining.py): with no worker (eager Celery) a run goes to a
-# background thread of the web process, so the Retrain button returns at once and shows progress.
+# Grader retraining and bulk regrades (student_model/retraining.py, regrading.py): with no worker (eager
+# Celery) a run goes to a background thread of the web process, so the Retrain and Regrade buttons return
+# at once and the page shows progress.
 GRADER_RETRAINING_THREAD = env.bool("GRADER_RETRAINING_THREAD", default=CELERY_TASK_ALWAYS_EAGER)
+# The release-policy page's preview grades a sample of ~300 answers once per grader version
+# (student_model/release_preview.py): with no worker, a background thread of the web process does it,
+# so the page returns at once and says to reload, instead of grading inline for minutes.
+RELEASE_PREVIEW_THREAD = env.bool("RELEASE_PREVIEW_THREAD", default=CELERY_TASK_ALWAYS_EAGER)
 
 AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.MinimumLengthValidator"},
@@ -166,6 +174,11 @@ SPECTACULAR_SETTINGS = {
     "SERVE_INCLUDE_SCHEMA": False,
     # Several models have a "status"; the submission's keeps its own name in the schema.
     "ENUM_NAME_OVERRIDES": {"SubmissionStatusEnum": "student_model.models.Submission.Status"},
+    # The docs' JavaScript and CSS come from this server's static files, not from a CDN: a self-hosted
+    # machine may have no internet.
+    "SWAGGER_UI_DIST": "SIDECAR",
+    "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
+    "REDOC_DIST": "SIDECAR",
 }
 
 # Where trained model versions live (see tutor/ml/registry.py).
