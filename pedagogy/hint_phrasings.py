@@ -20,7 +20,9 @@ class HintPhrasing:
     read: str  # {}: the reading's title, quoted, with the section's part
     read_section: str  # {}: the section's title, quoted
     reread_unit: str
+    no_reading: str  # the course has no reading on the question's unit
     attempt_covers_all: str
+    attempt_not_correct: str  # the last attempt's released grade says it is not correct
     attempt_close: str
     attempt_misses: str  # {}: the missed ideas' key words
     ideas_to_cover_one: str
@@ -39,7 +41,11 @@ HINT_PHRASINGS = {
         read="read {} (linked below), then answer in your own words.",
         read_section=" — the part on {}",
         reread_unit="reread the reading of this unit and answer in your own words.",
+        no_reading="work out exactly what the question asks and what you already know about it, then answer in "
+                   "your own words. This course has no reading on it; your teacher can point you to one.",
         attempt_covers_all="your last attempt already covers the key ideas; make each one explicit and precise.",
+        attempt_not_correct="your last attempt was graded as not correct yet: compare it with the feedback on it and "
+                            "with the reading, and say precisely what it is and what it does.",
         attempt_close="your last attempt is close; say more precisely what happens and why.",
         attempt_misses="your last attempt did not yet cover the ideas about: {}.",
         ideas_to_cover_one="a complete answer covers 1 idea.",
@@ -58,8 +64,13 @@ HINT_PHRASINGS = {
         read="Lies {} (unten verlinkt) und antworte dann in deinen eigenen Worten.",
         read_section=" — den Teil zu {}",
         reread_unit="Lies den Lesestoff dieser Einheit noch einmal und antworte in deinen eigenen Worten.",
+        no_reading="Überleg dir genau, was die Frage wissen will und was du schon darüber weißt, und antworte dann "
+                   "in deinen eigenen Worten. In diesem Kurs gibt es keinen Lesestoff dazu; deine Lehrkraft kann dir "
+                   "einen nennen.",
         attempt_covers_all="Dein letzter Versuch enthält schon die wichtigen Gedanken; formuliere jeden davon "
                            "ausdrücklich und genau.",
+        attempt_not_correct="Dein letzter Versuch wurde noch nicht als richtig bewertet: Vergleiche ihn mit der "
+                            "Rückmeldung dazu und mit dem Lesestoff, und sag genau, was es ist und was es tut.",
         attempt_close="Dein letzter Versuch ist nah dran; sag genauer, was passiert und warum.",
         attempt_misses="In deinem letzten Versuch fehlen noch die Gedanken zu: {}.",
         ideas_to_cover_one="Eine vollständige Antwort enthält einen Gedanken.",

@@ -3,10 +3,11 @@
 - a question about the material: the best sentences of the best passage of the course's readings,
   with citations to the resource sections; below the confidence threshold the tutor says it is
   unsure, offers the closest sections, and the message is flagged for the teacher;
-- a request for an assigned question's answer (an explicit request, or the question's prompt
-  pasted): graded hints, never the reference answer: 1. where to read; 2. the ideas the last
-  attempt missed (``tutor.ml.feedback``); 3. the key words of every idea; then encouragement; written in
-  the question's language (``hint_phrasings``), like the feedback on an answer to it;
+- a request for an assigned question's answer (an explicit request, the question's prompt pasted,
+  a question named by its number, or a question about the material whose reply would quote an
+  assigned question's reference answer): graded hints, never the reference answer: 1. where to read;
+  2. the ideas the last attempt missed (``tutor.ml.feedback``), or its grade's verdict; 3. the key words of
+  every idea, repeated after a word that there are no more; written in the question's language (``hint_phrasings``), like the feedback on an answer to it;
 - "what should I do next?": ``pedagogy.recommendations``, or the first unanswered question;
 - site help and small talk: short canned replies with links.
 """
@@ -21,8 +22,9 @@ import numpy as np
 from django.urls import reverse
 
 from domain import selectors as domain_selectors
-from domain.models import Course, Question
+from domain.models import Course, Question, ReferenceAnswer
 from student_model import selectors as student_selectors
+from student_model.models import Grade, Submission
 from tutor.ml import feedback as ml_feedback
 from tutor.ml import intents as ml_intents
 from tutor.ml.retrieval.batching import BatchingEncoder
@@ -44,10 +46,23 @@ from .retrieval import course_qa_engine
 REQUEST_MATCH = 0.45
 COPY_MATCH = 0.9
 COPY_COVERAGE = 0.8
+# A material reply reveals an assigned question's answer when it holds (nearly) all the content words its
+# reference answer adds to the prompt. Chosen on the intro-python demo course: of the replies to its 52
+# definitions asked in other words ("What is a computer?", "what does tuple mean") and to the 95 student
+# questions of data/qa/intro-python.jsonl, every one that quoted a reference held all of those words, while the
+# closest one that did not ("A conditional expression is evaluated by first checking the condition…", for "A
+# condition is an expression that evaluates to true or false.") held 3 of 4.
+REVEAL_COVERAGE = 0.8
+LAST_HINT = 3
 _WORD = re.compile(r"[a-z0-9]+")
 _FUNCTION_WORDS = frozenset(
     "a an and are as at be by can do does for from how in is it its of on or that the this to was what "
     "when where which who why will with you your".split()
+)
+_QUESTION_NUMBER = re.compile(r"\b(?:question|q|frage|aufgabe)\s*(?:#|no\.?|nr\.?|number|nummer)?\s*(\d{1,4})\b", re.I)
+# Where a prompt asking several things splits: "What does PEP stand for, and what does it describe?"
+_PROMPT_PARTS = re.compile(
+    r"[?;]|,?\s+(?:and|und)\s+(?=(?:what|how|why|which|who|when|where|was|wie|warum|wann|wo|welche)\b)", re.I
 )
 _ANOTHER_HINT = re.compile(r"\b(another|more|next|one more|further|second|third)\s+hints?\b|\bhint\b"
                            r"|\b(hinweise?|tipps?)\b", re.I)  # German too: a hint follows the question's language
@@ -75,6 +90,42 @@ def _content_words(text: str) -> set[str]:
     return {w for w in _WORD.findall(text.lower()) if w not in _FUNCTION_WORDS}
 
 
+def _stems(text: str) -> set[str]:
+    """Content words with a plural or third-person "s" cut, so "describes" meets "describe"."""
+    return {w[:-1] if len(w) > 3 and w.endswith("s") and not w.endswith("ss") else w for w in _content_words(text)}
+
+
+def _reveals(reply: str, *, prompt: str, reference: str) -> bool:
+    added = _stems(reference) - _stems(prompt)
+    return bool(added) and len(added & _stems(reply)) / len(added) >= REVEAL_COVERAGE
+
+
+def _asks_part_only(text: str, *, prompt: str, reference: str) -> bool:
+    """The prompt asks several things and the message leaves out one that the reference answers: "What does
+    REPL stand for?" of "What does REPL stand for, and what does it describe?" (answered "…, which describes
+    the repetitive nature of a shell") is a question about the reading. "What does PEP stand for?" is not: the
+    reference of "What does PEP stand for, and what does it describe?" answers only that part."""
+    asked = _stems(text)
+    parts = [words for words in map(_stems, _PROMPT_PARTS.split(prompt)) if words]
+    return any(words & asked for words in parts) and any(
+        not words & asked and words & _stems(reference) for words in parts
+    )
+
+
+def _revealed_question_id(*, references: list[tuple[int, str]], prompts: dict[int, str], sims: dict[int, float],
+                          text: str, reply: str) -> int | None:
+    """The assigned question whose reference answer ``reply`` would give away (the one closest to the message
+    when several are), or None. ``references``: (question id, text) of the assigned questions."""
+    revealed = {
+        question_id
+        for question_id, reference in references
+        if question_id in prompts
+        and _reveals(reply, prompt=prompts[question_id], reference=reference)
+        and not _asks_part_only(text, prompt=prompts[question_id], reference=reference)
+    }
+    return max(revealed, key=lambda question_id: sims[question_id]) if revealed else None
+
+
 def _is_paste(text: str, match: _Match) -> bool:
     prompt_words = _content_words(match.prompt)
     if match.similarity < COPY_MATCH or not prompt_words:
@@ -99,6 +150,12 @@ class _QuestionVectors:
                 vectors = get_embedder().encode([prompt for _, prompt in prompts])
                 cached = self._by_course[course.pk] = (version, prompts, vectors)
         return cached[1], cached[2]
+
+    def similarities(self, *, course: Course, vector: np.ndarray) -> tuple[dict[int, str], dict[int, float]]:
+        """Each question's prompt and cosine to ``vector``, by question id."""
+        prompts, vectors = self.of_course(course=course)
+        sims = vectors @ vector if prompts else []
+        return dict(prompts), {question_id: float(sim) for (question_id, _), sim in zip(prompts, sims)}
 
     def best(self, *, course: Course, vector: np.ndarray) -> _Match | None:
         """The course's question closest to ``vector``."""
@@ -162,15 +219,36 @@ def _is_answer_request(match: _Match | None, intent: str, text: str) -> bool:
     )
 
 
+def _numbered_question_id(*, conversation: Conversation, number: int) -> int | None:
+    """The ``number``-th question (from 1) in the order the course page lists them: unit by unit, then the
+    questions outside any unit."""
+    rows = _course_questions(conversation=conversation).values_list("pk", "unit_id", "unit__order", "order")
+    ordered = sorted(rows, key=lambda r: (r[1] is None, r[2] or 0, r[1] or 0, r[3], r[0]))
+    return ordered[number - 1][0] if 1 <= number <= len(ordered) else None
+
+
+def _assigned_question(*, conversation: Conversation, question_id: int) -> Question | None:
+    questions = _course_questions(conversation=conversation).prefetch_related("reference_answers")
+    return questions.filter(pk=question_id).first()
+
+
 def _hinted_question(*, conversation: Conversation, text: str, intent: str, vector: np.ndarray) -> Question | None:
     """The assigned question whose answer the message asks for, if any."""
     match = _question_vectors.best(course=conversation.course, vector=vector)
-    question_id = match.question_id if _is_answer_request(match, intent, text) else None
-    if question_id is None and intent == ml_intents.ANSWER_REQUEST and _ANOTHER_HINT.search(text):
+    numbered = _QUESTION_NUMBER.search(text) if intent == ml_intents.ANSWER_REQUEST else None
+    if match is not None and _is_paste(text, match):  # a pasted prompt may itself hold a number ("Frage 6: …")
+        question_id = match.question_id
+    elif numbered is not None:
+        question_id = _numbered_question_id(conversation=conversation, number=int(numbered.group(1)))
+    elif _is_answer_request(match, intent, text):
+        question_id = match.question_id
+    elif intent == ml_intents.ANSWER_REQUEST and _ANOTHER_HINT.search(text):
         question_id = chat_selectors.last_hinted_question_id(conversation=conversation)
+    else:
+        question_id = None
     if question_id is None:
         return None
-    return _course_questions(conversation=conversation).prefetch_related("reference_answers").filter(pk=question_id).first()
+    return _assigned_question(conversation=conversation, question_id=question_id)
 
 
 _NO_MODEL_INTENTS = (ml_intents.NEXT_STEP, ml_intents.SITE_HELP, ml_intents.SMALL_TALK)
@@ -219,24 +297,45 @@ def _material(*, conversation: Conversation, text: str, vector: np.ndarray) -> T
     answer = course_answer(course=course, text=text, vector=vector)
     citations = citation_dicts(course=course, answer=answer)
     if answer.unsure:
-        closest = ", ".join(f"“{c['title']}”" for c in citations) or "none"
+        if citations:
+            closest = ", ".join(f"“{c['title']}”" for c in citations)
+            found = (f"I'm not sure the course material answers that, so I won't guess. "
+                     f"The closest sections I found are: {closest}. ")
+        else:
+            found = "I found nothing on that in the course material, so I won't guess. "
         return TutorReply(
-            "I'm not sure the course material answers that, so I won't guess. "
-            f"The closest sections I found are: {closest}. "
-            "I've passed your question to your teacher; their answer will appear here in this chat.",
+            found + "I've passed your question to your teacher; their answer will appear here in this chat.",
             ml_intents.MATERIAL,
             citations,
             answer.confidence,
             unsure=True,
         )
+    question = _question_revealed_by(conversation=conversation, text=text, vector=vector, reply=answer.text)
+    if question is not None:
+        return _hint(conversation=conversation, question=question)
     source = citations[0]
     where = f"“{source['title']}”" + (f", section “{source['section']}”" if source["section"] else "")
     return TutorReply(f"{answer.text}\n\n(From {where}.)", ml_intents.MATERIAL, citations, answer.confidence)
 
 
+def _question_revealed_by(*, conversation: Conversation, text: str, vector: np.ndarray, reply: str) -> Question | None:
+    """The student's assigned question of the course whose reference answer ``reply`` would give away."""
+    references = list(
+        ReferenceAnswer.objects.filter(question__in=_course_questions(conversation=conversation).values("pk"))
+        .values_list("question_id", "text")
+    )
+    if not references:
+        return None
+    prompts, sims = _question_vectors.similarities(course=conversation.course, vector=vector)
+    question_id = _revealed_question_id(references=references, prompts=prompts, sims=sims, text=text, reply=reply)
+    return None if question_id is None else _assigned_question(conversation=conversation, question_id=question_id)
+
+
 def _hint(*, conversation: Conversation, question: Question) -> TutorReply:
-    """The next hint on ``question``, in the question's language (``hint_phrasings``)."""
-    level = chat_selectors.hints_given(conversation=conversation, question_id=question.pk) + 1
+    """The next hint on ``question``, in the question's language (``hint_phrasings``). Past the last hint,
+    the last one again, after a word that there are no more."""
+    given = chat_selectors.hints_given(conversation=conversation, question_id=question.pk)
+    level = min(given + 1, LAST_HINT)
     references = [r.text for r in question.reference_answers.all()]
     language = ml_feedback.language_of(question.prompt, references)
     say = HINT_PHRASINGS[language]
@@ -251,33 +350,43 @@ def _hint(*, conversation: Conversation, question: Question) -> TutorReply:
             c = citations[0]
             section = say.read_section.format(quote(c["section"], language)) if c["section"] else ""
             body = say.hint.format(1) + say.read.format(quote(c["title"], language) + section)
-        else:
+        elif question.unit_id and domain_selectors.resource_list(user=conversation.student).filter(
+            course=course, unit_id=question.unit_id
+        ).exists():
             body = say.hint.format(1) + say.reread_unit
+        else:
+            body = say.hint.format(1) + say.no_reading
     elif level == 2:
         body = say.hint.format(2) + _missed_ideas(conversation=conversation, question=question, references=references,
                                                   language=language)
-    elif level == 3:
-        body = say.hint.format(3) + _idea_cues(question=question, references=references, language=language)
     else:
-        body = say.no_more_hints
+        body = say.hint.format(3) + _idea_cues(question=question, references=references, language=language)
+        if given >= LAST_HINT:
+            body = f"{say.no_more_hints}\n\n{body}"
     return TutorReply(f"{intro}\n\n{body}", ml_intents.ANSWER_REQUEST, citations, question_id=question.pk, hint_level=level)
 
 
 def _missed_ideas(*, conversation: Conversation, question: Question, references: list[str], language: str) -> str:
-    last = student_selectors.submissions_with_latest_grade(
-        student=conversation.student, question_id=question.pk
+    student = conversation.student
+    last = student_selectors.with_current_grade(
+        student_selectors.submission_list(user=student).filter(student=student, question_id=question.pk)
     ).order_by("-submitted_at", "-id").first()
     if last is None:
         return _idea_cues(question=question, references=references, language=language, count_only=True)
     say = HINT_PHRASINGS[language]
+    # A grade the student was shown (or a teacher's) outranks the tutor's own reading of the answer.
+    graded = last.grade_verdict is not None and (
+        last.status == Submission.Status.GRADED or last.grade_source == Grade.Source.TEACHER
+    )
+    not_correct = graded and last.grade_verdict != Grade.Verdict.CORRECT
     alignment = ml_feedback.align(reference_answers=references, answer=last.answer, encoder=get_embedder())
     cues = [ml_feedback.missing_keywords(i.text, last.answer, question.prompt, language=language)
             for i in alignment.missing]
     cues = [c for c in cues if c]
     if not alignment.missing:
-        return say.attempt_covers_all
+        return say.attempt_not_correct if not_correct else say.attempt_covers_all
     if not cues:
-        return say.attempt_close
+        return say.attempt_not_correct if not_correct else say.attempt_close
     return say.attempt_misses.format("; ".join(", ".join(c) for c in cues[:3]))
 
 
@@ -375,7 +484,20 @@ class CourseTutor:
         intent = intent_classifier().classify(text, vector=vector).name
         match = _question_vectors.best(course=self.course, vector=vector)
         if _is_answer_request(match, intent, text):
-            answer = course_answer(course=self.course, text=match.prompt)
-            answer.citations = answer.citations[:1]
-            return answer
-        return course_answer(course=self.course, text=text, vector=vector)
+            return self._hint_answer(match.prompt)
+        answer = course_answer(course=self.course, text=text, vector=vector)
+        if not answer.unsure:
+            references = list(
+                ReferenceAnswer.objects.filter(question__course=self.course).values_list("question_id", "text")
+            )
+            prompts, sims = _question_vectors.similarities(course=self.course, vector=vector)
+            revealed = _revealed_question_id(references=references, prompts=prompts, sims=sims, text=text,
+                                             reply=answer.text)
+            if revealed is not None:
+                return self._hint_answer(prompts[revealed])
+        return answer
+
+    def _hint_answer(self, prompt: str) -> Answer:
+        answer = course_answer(course=self.course, text=prompt)
+        answer.citations = answer.citations[:1]
+        return answer

@@ -1,0 +1,184 @@
+"""The tutor's replies (``pedagogy.tutoring``) with the real embedder and retrieval over real OpenStax readings
+and the real questions of the demo courses (data/demo): never an assigned question's reference answer, hints
+that stop at the last one, on the question the student names, true to the teacher's grade."""
+
+import gzip
+import json
+from functools import lru_cache
+
+import pytest
+from django.core.cache import cache
+
+from domain.demo import DEMO_DIR
+from pedagogy import chat_services
+from pedagogy.tutoring import _revealed_question_id, compose_reply
+from tests import factories
+from tests.ml.retrieval.book import SHELL, book_documents
+
+pytestmark = pytest.mark.django_db
+
+BACKGROUND = "m00002"  # "1.1 Background": defines computer and program
+LISTS = "m00024"  # "3.3 Lists"
+STYLE = "m00017"  # "2.6 Code style": PEP 8
+
+
+@pytest.fixture(autouse=True)
+def _fresh_cache():
+    cache.clear()
+    yield
+    cache.clear()
+
+
+@lru_cache(maxsize=2)
+def _demo_questions(slug: str) -> dict[str, dict]:
+    path = DEMO_DIR / f"{slug}.course.json.gz"
+    if not path.exists():
+        pytest.skip(f"the demo course file is absent ({path})")
+    with gzip.open(path, "rt", encoding="utf-8") as handle:
+        return {q["external_id"]: q for q in json.load(handle)["questions"]}
+
+
+def _question(course, slug: str, external_id: str, **fields):
+    q = _demo_questions(slug)[external_id]
+    return factories.QuestionFactory(
+        course=course, external_id=external_id, prompt=q["prompt"], reference=q["reference_answers"][0]["text"],
+        **fields,
+    )
+
+
+@pytest.fixture
+def python_course(course, qa_model_dir):
+    """Real readings of the Python book and real assigned questions of the intro-python demo course."""
+    for doc in book_documents(BACKGROUND, SHELL, STYLE, LISTS):
+        factories.ResourceFactory(course=course, external_id=doc.external_id, title=doc.title, body=doc.markdown)
+    for external_id in ("m00002-def1", "m00002-def2", "m00011-def1", "m00017-def1", "m00025-def1"):
+        _question(course, "intro-python", external_id)
+    return course
+
+
+@pytest.fixture
+def conversation(course, student):
+    return chat_services.conversation_get_or_create(student=student, course=course)
+
+
+def _say(conversation, text: str):
+    """The student writes ``text``; the tutor's stored reply (so the next hint knows about this one)."""
+    message = chat_services.student_message_create(conversation=conversation, text=text)
+    return chat_services.tutor_reply_create(conversation=conversation, student_message=message).message
+
+
+def _assert_not_given_away(text: str, reference: str):
+    words = reference.lower().split()
+    for i in range(len(words) - 3):  # not even four words of it in a row
+        assert " ".join(words[i : i + 4]) not in text.lower(), text
+
+
+@pytest.mark.parametrize(
+    ("message", "external_id"),
+    [
+        ("What is a computer?", "m00002-def1"),  # the QA report's case
+        ("what does program mean", "m00002-def2"),
+        ("What does PEP stand for?", "m00017-def1"),  # its reference answers only that part of the question
+    ],
+)
+def test_an_assigned_question_asked_in_other_words_gets_a_hint_not_its_reference_answer(
+    python_course, conversation, message, external_id
+):
+    question = python_course.questions.get(external_id=external_id)
+    reference = question.reference_answers.get().text
+    reply = compose_reply(conversation=conversation, text=message)
+    assert (reply.intent, reply.question_id, reply.hint_level) == ("answer_request", question.pk, 1)
+    assert "Hint 1" in reply.text
+    _assert_not_given_away(reply.text, reference)
+
+
+def test_a_reply_quoting_any_demo_reference_is_withheld_whatever_the_student_asked():
+    """Every assigned question of the intro-python demo course: its reference answer quoted as the reply is
+    caught, whether the message names the term, misspells it or asks something else; only a message asking
+    one part of a two-part question ("What does REPL stand for?") is not."""
+    questions = _demo_questions("intro-python")
+    partial = {"What does REPL stand for?"}
+    for i, q in enumerate(questions.values()):
+        reference = q["reference_answers"][0]["text"]
+        for message in ("wat is recursoin", "tell me more about this", q["prompt"], *partial):
+            found = _revealed_question_id(references=[(i, reference)], prompts={i: q["prompt"]}, sims={i: 0.5},
+                                          text=message, reply=f"Sure. {reference} That's all.")
+            expected = None if (q["external_id"] == "m00011-def1" and message in partial) else i
+            assert found == expected, (q["external_id"], message)
+
+
+def test_reading_questions_are_still_answered_from_the_material_with_their_citation(python_course, conversation):
+    reply = compose_reply(conversation=conversation, text="how do i make a list")  # no assigned question on it
+    assert reply.intent == "material" and reply.hint_level == 0 and reply.question_id is None
+    assert reply.citations[0]["external_id"] == LISTS
+    assert "(From “" in reply.text
+
+    # Only part of "What does REPL stand for, and what does it describe?": a question about the reading.
+    reply = compose_reply(conversation=conversation, text="What does REPL stand for?")
+    assert reply.intent == "material" and reply.citations[0]["external_id"] == SHELL
+    assert "read-eval-print loop" in reply.text.lower()
+
+
+def test_only_the_students_own_courses_assigned_questions_are_withheld(python_course, conversation):
+    python_course.questions.get(external_id="m00002-def1").delete()  # computer is no longer assigned here…
+    _question(factories.CourseFactory(), "intro-python", "m00002-def1")  # …but in a course the student doesn't take
+    reply = compose_reply(conversation=conversation, text="What is a computer?")
+    assert reply.intent == "material" and reply.citations[0]["external_id"] == BACKGROUND
+    assert "electronic device that stores and processes information" in reply.text
+
+
+def test_with_no_readings_the_tutor_says_so_and_points_to_none(course, conversation, qa_model_dir):
+    unit = factories.UnitFactory(course=course)
+    question = _question(course, "physical-science", "LF_13a", unit=unit)  # "What happens to earth materials …"
+
+    reply = compose_reply(conversation=conversation, text="What is a circuit?")
+    assert reply.unsure and reply.citations == []
+    assert "none" not in reply.text and "nothing on that in the course material" in reply.text
+    assert "teacher" in reply.text
+
+    hint = compose_reply(conversation=conversation, text=question.prompt)
+    assert hint.question_id == question.pk and hint.hint_level == 1
+    assert "reading" not in hint.text.replace("no reading", "")
+    assert "no reading on it" in hint.text
+
+
+def test_hints_stop_at_the_last_one(course, conversation, qa_model_dir):
+    question = _question(course, "intro-python", "m00002-def1")
+    replies = [_say(conversation, question.prompt)] + [_say(conversation, "give me another hint") for _ in range(4)]
+    assert [r.hint_level for r in replies] == [1, 2, 3, 3, 3]
+    assert {r.question_id for r in replies} == {question.pk}
+    for reply in replies[3:]:
+        assert "You've had all my hints" in reply.text and "Hint 3: " in reply.text
+        assert "Hint 4" not in reply.text and "Hint 5" not in reply.text
+    assert "all my hints" not in replies[2].text
+
+
+def test_a_hint_for_a_numbered_question_is_on_that_question(course, conversation, qa_model_dir):
+    later, first = factories.UnitFactory(course=course, order=2), factories.UnitFactory(course=course, order=1)
+    # Created out of the course page's order: that page lists unit 1's questions, by their order, then unit 2's.
+    in_later_unit = _question(course, "intro-python", "m00011-def1", unit=later, order=1)
+    number_two = _question(course, "intro-python", "m00002-def2", unit=first, order=2)
+    number_one = _question(course, "intro-python", "m00002-def1", unit=first, order=1)
+
+    assert _say(conversation, number_one.prompt).question_id == number_one.pk
+    assert _say(conversation, "hint for question 2").question_id == number_two.pk
+    third = _say(conversation, "can I have a hint on question 3 please")
+    assert third.question_id == in_later_unit.pk and third.hint_level == 1
+    assert _say(conversation, "another hint").question_id == in_later_unit.pk
+
+
+@pytest.mark.parametrize(("grade", "covers"), [(None, True), ("correct", True), ("incorrect", False)])
+def test_hint_two_follows_the_teachers_grade_of_the_last_attempt(course, student, conversation, qa_model_dir,
+                                                                 grade, covers):
+    question = _question(course, "intro-python", "m00002-def1")
+    # Word for word the reference: the tutor's own reading of it finds every idea.
+    submission = factories.SubmissionFactory(
+        student=student, question=question, answer=question.reference_answers.get().text, status="graded"
+    )
+    if grade is not None:
+        factories.GradeFactory(submission=submission, verdict=grade, score=1.0 if grade == "correct" else 0.0)
+    _say(conversation, question.prompt)
+    hint = _say(conversation, "give me another hint")
+    assert hint.hint_level == 2
+    assert ("already covers the key ideas" in hint.text) is covers
+    assert ("graded as not correct" in hint.text) is not covers
