@@ -15,12 +15,13 @@ The course's release policy decides whether a model grade reaches the student at
 from __future__ import annotations
 
 import logging
+from dataclasses import dataclass
 
 from django.conf import settings
 from django.db import transaction
 
 from tutor.ml import feedback
-from tutor.ml.grading.predictor import get_predictor
+from tutor.ml.grading.predictor import Prediction, get_predictor
 from tutor.ml.retrieval.embedder import get_embedder
 from tutor.ml.threads import threads_per_process
 
@@ -50,24 +51,23 @@ def prepare_serving(*, version_path) -> None:
     get_predictor(version_path, **serving_options())
 
 
-def grade_submission(*, submission_id: int) -> str:
-    course_id = Submission.objects.filter(pk=submission_id).values_list("question__course_id", flat=True).get()
-    version = ml_registry.active_version(course_id=course_id)
-    if version is None:
-        logger.info("No active grader; submission %s waits in status 'received'.", submission_id)
-        return "waiting: no active grader"
-    with transaction.atomic():
-        submission = Submission.objects.select_for_update().select_related("question").get(pk=submission_id)
-        if submission.status not in PENDING:
-            return f"skipped: already {submission.status}"
-        submission.status = Submission.Status.GRADING
-        submission.save(update_fields=["status"])
+@dataclass(frozen=True)
+class ModelGrade:
+    score: float  # points
+    verdict: str
+    confidence: float
+    feedback: str
 
+
+def reference_texts(*, question) -> list[str]:
+    return list(question.reference_answers.values_list("text", flat=True))
+
+
+def compose_grade(*, submission: Submission, references: list[str], prediction: Prediction) -> ModelGrade:
+    """The grade a prediction gives a submission: blended with the teacher-confirmed grades of similar
+    answers, in the question's points, with feedback (the teacher's note of an almost identical answer,
+    else the reference's ideas the answer covers and misses)."""
     question = submission.question
-    references = list(question.reference_answers.values_list("text", flat=True))
-    prediction = get_predictor(version.path, **serving_options()).grade(
-        question=question.prompt, reference_answers=references, answer=submission.answer
-    )
     remembered = grading_memory.remember(
         prediction=prediction, question_id=question.pk, question=question.prompt,
         submission_id=submission.pk, answer=submission.answer,
@@ -84,20 +84,50 @@ def grade_submission(*, submission_id: int) -> str:
             verdict=prediction.verdict, alignment=alignment, answer=submission.answer, question=question.prompt,
             score=points / question.max_points if question.max_points else None, language=language,
         )
+    return ModelGrade(score=points, verdict=prediction.verdict, confidence=round(prediction.confidence, 4), feedback=text)
 
+
+def grade_submission(*, submission_id: int) -> str:
+    course_id = Submission.objects.filter(pk=submission_id).values_list("question__course_id", flat=True).get()
+    version = ml_registry.active_version(course_id=course_id)
+    if version is None:
+        logger.info("No active grader; submission %s waits in status 'received'.", submission_id)
+        return "waiting: no active grader"
     with transaction.atomic():
         submission = Submission.objects.select_for_update().select_related("question").get(pk=submission_id)
+        if submission.status not in PENDING:
+            return f"skipped: already {submission.status}"
+        submission.status = Submission.Status.GRADING
+        submission.save(update_fields=["status"])
+
+    try:
+        return _grade(submission=submission, version=version)
+    except Exception:
+        # Back to 'received' (unless a grade got stored meanwhile), so that a retry or
+        # queue_pending_grading() takes it up again and the student is not shown 'grading' for ever.
+        Submission.objects.filter(pk=submission_id, status=Submission.Status.GRADING).update(
+            status=Submission.Status.RECEIVED
+        )
+        raise
+
+
+def _grade(*, submission: Submission, version) -> str:
+    question = submission.question
+    references = reference_texts(question=question)
+    prediction = get_predictor(version.path, **serving_options()).grade(
+        question=question.prompt, reference_answers=references, answer=submission.answer
+    )
+    grade = compose_grade(submission=submission, references=references, prediction=prediction)
+
+    with transaction.atomic():
+        submission = Submission.objects.select_for_update().select_related("question").get(pk=submission.pk)
         if submission.grades.filter(source=Grade.Source.MODEL, model_version=version.version).exists():
             return "skipped: already graded by this model"
         record_model_grade(
-            submission=submission,
-            score=points,
-            verdict=prediction.verdict,
-            confidence=round(prediction.confidence, 4),
-            feedback=text,
-            model_version=version.version,
+            submission=submission, score=grade.score, verdict=grade.verdict, confidence=grade.confidence,
+            feedback=grade.feedback, model_version=version.version,
         )
-    return f"graded: {prediction.verdict}"
+    return f"graded: {grade.verdict}"
 
 
 def pending_submission_ids() -> list[int]:

@@ -1,6 +1,7 @@
 """Writes of the student model: storing submissions and grades."""
 
 import logging
+from datetime import timedelta
 
 from asgiref.sync import async_to_sync
 from channels.layers import get_channel_layer
@@ -17,10 +18,16 @@ from .models import Grade, Submission
 logger = logging.getLogger(__name__)
 
 
+# Characters that show nothing: an answer of only these is empty.
+_INVISIBLE = "\u200b\u200c\u200d\u2060\ufeff\u00ad"
+# The same answer again within this many seconds is a double submit (a second click), not a new attempt.
+DOUBLE_SUBMIT_SECONDS = 10
+
+
 def validate_answer_text(answer: str) -> str:
     """Return the answer stripped of outer whitespace, or raise a ValidationError saying what is wrong."""
     text = (answer or "").strip()
-    if not text:
+    if not "".join(ch for ch in text if ch not in _INVISIBLE).strip():
         raise ValidationError({"answer": "The answer is empty: write your answer before submitting."})
     limit = settings.MAX_ANSWER_CHARS
     if len(text) > limit:
@@ -35,12 +42,27 @@ def submit_answer(*, student: AbstractBaseUser, question: Question, answer: str)
     """Store a student's answer (status ``received``) before anything else happens to it.
 
     Grading is queued only once the submission is committed, so a crash in grading
-    can never lose the answer.
+    can never lose the answer. The same answer sent again within ``DOUBLE_SUBMIT_SECONDS``
+    (a double click, a resent request) returns the stored submission instead of a second one.
     """
     text = validate_answer_text(answer)
-    if not Enrollment.objects.filter(user=student, course_id=question.course_id).exists():
+    enrollment = Enrollment.objects.filter(user=student, course_id=question.course_id).first()
+    if enrollment is None:
         raise PermissionDenied("You are not enrolled in this course.")
-    submission = Submission(student=student, question=question, answer=text, submitted_at=timezone.now())
+    if enrollment.role != Enrollment.Role.STUDENT:
+        raise PermissionDenied("Only the course's students answer its questions.")
+    now = timezone.now()
+    repeated = (
+        Submission.objects.filter(
+            student=student, question=question, answer=text,
+            submitted_at__gte=now - timedelta(seconds=DOUBLE_SUBMIT_SECONDS),
+        )
+        .order_by("-submitted_at")
+        .first()
+    )
+    if repeated is not None:
+        return repeated
+    submission = Submission(student=student, question=question, answer=text, submitted_at=now)
     submission.full_clean()
     submission.save()
     transaction.on_commit(lambda: _queue_grading(submission.pk))
@@ -53,8 +75,8 @@ def _queue_grading(submission_id: int) -> None:
 
     try:
         grade_submission.delay(submission_id)
-    except Exception:  # the broker is down: the answer is stored, queue_pending_grading() picks it up
-        logger.exception("Could not queue grading of submission %s; it stays 'received'.", submission_id)
+    except Exception:  # the broker is down (or, eager, grading failed): queue_pending_grading() picks it up
+        logger.exception("Could not queue or run the grading of submission %s; it is stored and waits for the grader.", submission_id)
 
 
 def queue_pending_grading() -> int:

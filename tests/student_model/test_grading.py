@@ -162,3 +162,17 @@ def test_an_answer_to_a_german_question_gets_german_feedback(active_grader):
     text = submission.grades.get().feedback
     assert text.split(".")[0] in ("Richtig", "Teilweise richtig", "Noch nicht richtig",
                                   "Deine Antwort widerspricht der erwarteten Antwort")
+
+
+def test_a_failure_while_grading_puts_the_submission_back_to_wait(active_grader, submission, monkeypatch):
+    from tutor.ml.grading.predictor import GraderPredictor
+
+    def broken(self, answers):
+        raise RuntimeError("database is locked")
+
+    monkeypatch.setattr(GraderPredictor, "grade_many", broken)
+    with pytest.raises(RuntimeError):
+        grading.grade_submission(submission_id=submission.pk)
+    submission.refresh_from_db()
+    assert submission.status == Submission.Status.RECEIVED  # not 'grading' for ever
+    assert grading.pending_submission_ids() == [submission.pk]

@@ -1,3 +1,5 @@
+from datetime import timedelta
+
 import pytest
 from django.core.exceptions import PermissionDenied, ValidationError
 
@@ -27,7 +29,7 @@ def test_submit_answer_stores_a_received_submission_and_queues_grading_after_com
     assert len(callbacks) == 1  # grading waits for the commit
 
 
-@pytest.mark.parametrize("answer", ["", "   \n\t "])
+@pytest.mark.parametrize("answer", ["", "   \n\t ", "\u200b\u200b", " \ufeff\u200d\u00a0"])
 def test_empty_answer_is_refused(student, question, answer):
     with pytest.raises(ValidationError) as info:
         submit_answer(student=student, question=question, answer=answer)
@@ -50,6 +52,23 @@ def test_student_not_enrolled_in_the_course_is_refused(question):
     with pytest.raises(PermissionDenied, match="not enrolled"):
         submit_answer(student=outsider, question=question, answer=ANSWER)
     assert not Submission.objects.exists()
+
+
+def test_the_courses_teacher_does_not_submit_answers(teacher, question):
+    with pytest.raises(PermissionDenied, match="Only the course's students"):
+        submit_answer(student=teacher, question=question, answer=ANSWER)
+    assert not Submission.objects.exists()
+
+
+def test_the_same_answer_sent_twice_at_once_is_stored_once(student, question, django_capture_on_commit_callbacks):
+    with django_capture_on_commit_callbacks(execute=False) as callbacks:
+        first = submit_answer(student=student, question=question, answer=ANSWER)
+        again = submit_answer(student=student, question=question, answer=f"{ANSWER} ")
+        other = submit_answer(student=student, question=question, answer="The salt stays when the water boils off.")
+    assert again.pk == first.pk and other.pk != first.pk
+    assert Submission.objects.count() == 2 and len(callbacks) == 2
+    Submission.objects.filter(pk=first.pk).update(submitted_at=first.submitted_at - timedelta(seconds=11))
+    assert submit_answer(student=student, question=question, answer=ANSWER).pk != first.pk  # a later attempt
 
 
 def test_record_grade_stores_the_grade_and_moves_the_status(student, question, teacher):

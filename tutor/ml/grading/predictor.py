@@ -139,11 +139,18 @@ class GraderPredictor:
 
     def grade(self, *, question: str, reference_answers: list[str] | tuple[str, ...], answer: str) -> Prediction:
         """One answer to a question of the product (all four verdicts allowed)."""
-        item = GradedAnswer(
-            dataset="", subset="", split="", question_id="", question=question,
-            reference_answers=tuple(reference_answers), answer_id="", answer=answer,
-        )
-        return self.predict([item], allowed_labels=LABELS)[0]
+        return self.grade_many([(question, reference_answers, answer)])[0]
+
+    def grade_many(self, answers: list[tuple[str, list[str] | tuple[str, ...], str]]) -> list[Prediction]:
+        """Answers to questions of the product, ``(question, reference answers, answer)`` each, in batches."""
+        items = [
+            GradedAnswer(
+                dataset="", subset="", split="", question_id="", question=question,
+                reference_answers=tuple(references), answer_id="", answer=answer,
+            )
+            for question, references, answer in answers
+        ]
+        return self.predict(items, allowed_labels=LABELS)
 
 
 def _newest_file(directory: Path) -> Path | None:
