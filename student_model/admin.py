@@ -6,6 +6,7 @@ from .models import (
     GradeEvent,
     GraderVersion,
     MasteryEvent,
+    RegradeRun,
     ReleasePolicy,
     SkillMastery,
     Submission,
@@ -107,6 +108,15 @@ class TrainingRunAdmin(admin.ModelAdmin):
     list_display = ["id", "course", "status", "progress", "created_at", "finished_at", "version"]
     list_filter = ["status", "course"]
     raw_id_fields = ["started_by", "version"]
+    readonly_fields = ["created_at"]
+
+
+@admin.register(RegradeRun)
+class RegradeRunAdmin(admin.ModelAdmin):
+    list_display = ["id", "course", "question", "status", "done", "total", "changed", "kept", "model_version",
+                    "created_at", "finished_at"]
+    list_filter = ["status", "course"]
+    raw_id_fields = ["started_by", "question"]
     readonly_fields = ["created_at"]
 
 

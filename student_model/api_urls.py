@@ -13,5 +13,6 @@ router.register("release-policies", review_apis.ReleasePolicyViewSet, basename="
 # Model registry and retraining
 router.register("grader-versions", registry_apis.GraderVersionViewSet, basename="api-grader-version")
 router.register("training-runs", registry_apis.TrainingRunViewSet, basename="api-training-run")
+router.register("regrades", registry_apis.RegradeRunViewSet, basename="api-regrade")
 
 urlpatterns = router.urls

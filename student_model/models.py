@@ -258,3 +258,43 @@ class TracerVersion(models.Model):
 
     def __str__(self) -> str:
         return f"{self.version}{' (active)' if self.is_active else ''}"
+
+
+class RegradeRun(models.Model):
+    """A teacher's bulk regrade of a question or a whole course with the grader active now.
+
+    Answers whose current grade a teacher gave or confirmed keep it; the others get a new model grade."""
+
+    class Status(models.TextChoices):
+        QUEUED = "queued", "Queued"
+        RUNNING = "running", "Running"
+        SUCCEEDED = "succeeded", "Succeeded"
+        FAILED = "failed", "Failed"
+
+    course = models.ForeignKey("domain.Course", on_delete=models.CASCADE, related_name="regrade_runs")
+    question = models.ForeignKey(
+        "domain.Question", on_delete=models.CASCADE, null=True, blank=True, related_name="regrade_runs",
+        help_text="Empty: every question of the course.",
+    )
+    status = models.CharField(max_length=10, choices=Status.choices, default=Status.QUEUED, db_index=True)
+    model_version = models.CharField(max_length=100, blank=True)
+    total = models.PositiveIntegerField(default=0, help_text="Answers to regrade.")
+    done = models.PositiveIntegerField(default=0, help_text="Answers regraded so far.")
+    changed = models.PositiveIntegerField(default=0, help_text="Regraded answers whose verdict or score changed.")
+    kept = models.PositiveIntegerField(default=0, help_text="Answers skipped: a teacher gave or confirmed their grade.")
+    message = models.TextField(blank=True)
+    started_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+    finished_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+
+    def __str__(self) -> str:
+        return f"regrade of {self.question or self.course} ({self.status})"
+
+    @property
+    def progress(self) -> float:
+        return self.done / self.total if self.total else (1.0 if self.status == self.Status.SUCCEEDED else 0.0)

@@ -1,4 +1,4 @@
-"""REST API of the grader registry (/api/v1/grader-versions/, /api/v1/training-runs/).
+"""REST API of the grader registry (/api/v1/grader-versions/, /api/v1/training-runs/, /api/v1/regrades/).
 
 Reads go through ``registry_selectors`` (admins everything; a teacher the global versions and
 their courses' versions and runs; students nothing); starting a run goes through
@@ -13,9 +13,11 @@ from rest_framework.response import Response
 
 from domain.apis import ApiViewMixin
 
-from . import registry_selectors, retraining
+from . import regrading, registry_selectors, retraining, selectors
 from .registry_serializers import (
     GraderVersionSerializer,
+    RegradeRunCreateSerializer,
+    RegradeRunSerializer,
     RollbackSerializer,
     RollbackResultSerializer,
     TrainingRunCreateSerializer,
@@ -92,4 +94,40 @@ class TrainingRunViewSet(ApiViewMixin, mixins.CreateModelMixin, viewsets.ReadOnl
         serializer.is_valid(raise_exception=True)
         run = retraining.start_retraining(course=serializer.validated_data["course"], started_by=request.user)
         return Response(TrainingRunSerializer(run, context=self.get_serializer_context()).data,
+                        status=status.HTTP_201_CREATED)
+
+
+@extend_schema_view(
+    list=extend_schema(summary="List the bulk regrades you can see"),
+    retrieve=extend_schema(summary="One bulk regrade: status and progress (answers done of total)"),
+    create=extend_schema(
+        summary="Regrade a question or a whole course with the active grader",
+        description=(
+            "Queues a batched regrade of the answers whose current grade came from the model; answers a "
+            "teacher graded or confirmed keep their grade. Poll the run for progress. Refused while another "
+            "regrade of the course is queued or running, or when no grader is active."
+        ),
+        request=RegradeRunCreateSerializer,
+        responses={201: RegradeRunSerializer},
+    ),
+)
+class RegradeRunViewSet(ApiViewMixin, mixins.CreateModelMixin, viewsets.ReadOnlyModelViewSet):
+    serializer_class = RegradeRunSerializer
+    filterset_fields = ["status"]
+    ordering_fields = ["created_at", "id"]
+
+    def get_queryset(self):
+        return selectors.regrade_run_list(user=self.request.user)
+
+    def get_serializer_class(self):
+        return RegradeRunCreateSerializer if self.action == "create" else RegradeRunSerializer
+
+    def create(self, request, *args, **kwargs):
+        serializer = self.get_serializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        run = regrading.start_regrade(
+            course=serializer.validated_data["course"], question=serializer.validated_data.get("question"),
+            started_by=request.user,
+        )
+        return Response(RegradeRunSerializer(run, context=self.get_serializer_context()).data,
                         status=status.HTTP_201_CREATED)

@@ -1,11 +1,11 @@
-"""API shapes of grader versions and retraining runs."""
+"""API shapes of grader versions, retraining runs and regrades."""
 
 from rest_framework import serializers
 
 from domain import selectors as domain_selectors
-from domain.models import Course
+from domain.models import Course, Question
 
-from .models import GraderVersion, TrainingRun
+from .models import GraderVersion, RegradeRun, TrainingRun
 
 
 class GraderVersionSerializer(serializers.ModelSerializer):
@@ -58,3 +58,40 @@ class RollbackSerializer(serializers.Serializer):
 class RollbackResultSerializer(serializers.Serializer):
     course = serializers.CharField(help_text="The course's slug.")
     serving = GraderVersionSerializer(allow_null=True, help_text="The version now grading the course (null: none).")
+
+
+class RegradeRunSerializer(serializers.ModelSerializer):
+    course = serializers.SlugRelatedField(slug_field="slug", read_only=True)
+    started_by = serializers.CharField(source="started_by.username", read_only=True, default=None)
+    status = serializers.CharField(read_only=True, help_text="queued, running, succeeded or failed")
+    progress = serializers.FloatField(read_only=True, help_text="Share of the answers regraded so far, 0 .. 1.")
+
+    class Meta:
+        model = RegradeRun
+        fields = ["id", "course", "question", "status", "progress", "total", "done", "changed", "kept",
+                  "model_version", "message", "started_by", "created_at", "finished_at"]
+        read_only_fields = fields
+
+
+class VisibleQuestionField(serializers.PrimaryKeyRelatedField):
+    """A question id among the questions the user may see (others: 'does not exist')."""
+
+    def __init__(self, **kwargs):
+        super().__init__(queryset=Question.objects.all(), **kwargs)
+
+    def get_queryset(self):
+        return domain_selectors.question_list(user=self.context["request"].user)
+
+
+class RegradeRunCreateSerializer(serializers.Serializer):
+    course = VisibleCourseField(help_text="Slug of the course to regrade (you must teach it).")
+    question = VisibleQuestionField(
+        required=False, allow_null=True,
+        help_text="Only this question of the course (default: every question).",
+    )
+
+    def validate(self, attrs):
+        question = attrs.get("question")
+        if question is not None and question.course_id != attrs["course"].pk:
+            raise serializers.ValidationError({"question": "This question belongs to another course."})
+        return attrs

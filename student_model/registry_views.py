@@ -1,12 +1,13 @@
-"""Pages of the grader registry: the admins' registry, a course's grader page with its Retrain button,
-and the POST actions (retrain, promote, roll back) that call one ``retraining`` service each."""
+"""Pages of the grader registry: the admins' registry, a course's grader page with its Retrain and
+Regrade buttons, and the POST actions (retrain, promote, roll back; regrade) that call one
+``retraining`` (or ``regrading``) service each."""
 
 from __future__ import annotations
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.http import HttpRequest, HttpResponse
+from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.views.decorators.http import require_GET, require_POST
 
@@ -16,7 +17,7 @@ from domain.views import get_managed_course
 
 MANAGERS_ONLY = "Only the course's teachers and admins can manage its grader."
 
-from . import ml_registry, registry_selectors, retraining
+from . import ml_registry, regrading, registry_selectors, retraining, selectors
 from .models import GraderVersion
 from .registry_charts import Series, line_chart
 
@@ -69,8 +70,31 @@ def course_grader(request: HttpRequest, slug: str) -> HttpResponse:
         "teacher_confirmed": registry_selectors.teacher_confirmed_count(course=course),
         "chart": _course_chart(course, versions),
         "is_admin": domain_selectors.is_admin(request.user),
+        "questions": domain_selectors.question_prompts_for_course(course=course),
+        "regrade_run": selectors.regrade_in_progress(course=course),
+        "regrades": selectors.course_regrades(course=course),
     }
     return render(request, "student_model/course_grader.html", context)
+
+
+@require_POST
+@login_required
+def start_regrade(request: HttpRequest, slug: str) -> HttpResponse:
+    course = get_managed_course(request, slug=slug, refusal=MANAGERS_ONLY)
+    question_id = request.POST.get("question", "")
+    question = None
+    if question_id:
+        if not question_id.isdigit():
+            raise Http404("No such question.")
+        question = get_object_or_404(domain_selectors.question_list(user=request.user), pk=question_id, course=course)
+    try:
+        run = regrading.start_regrade(course=course, question=question, started_by=request.user)
+    except ValidationError as exc:
+        messages.error(request, " ".join(exc.messages))
+    else:
+        what = "this question's" if question is not None else "the course's"
+        messages.success(request, f"Regrading {what} {run.total} model-graded answer{'s' if run.total != 1 else ''}.")
+    return redirect("course-grader", slug=course.slug)
 
 
 @require_POST

@@ -1,13 +1,14 @@
 """Reads of the student model, with the access rules of ``domain.selectors``."""
 
 from collections.abc import Iterator
+from dataclasses import dataclass
 
 from django.contrib.auth.models import AbstractBaseUser, AnonymousUser
 from django.db.models import Exists, F, OuterRef, QuerySet, Subquery
 
 from domain import selectors as domain_selectors
 
-from .models import Grade, GradeEvent, ReleasePolicy, Submission
+from .models import Grade, GradeEvent, RegradeRun, ReleasePolicy, Submission
 
 User = AbstractBaseUser | AnonymousUser
 
@@ -132,3 +133,38 @@ def release_policy_list(*, user: User) -> QuerySet[ReleasePolicy]:
     """Saved release policies of the courses the user teaches."""
     taught = domain_selectors.course_list_taught(user=user)
     return ReleasePolicy.objects.filter(course__in=taught).select_related("course", "updated_by").order_by("course__slug")
+
+
+@dataclass(frozen=True)
+class RegradeScope:
+    submission_ids: list[int]  # graded answers whose current grade is the model's, oldest first
+    teacher_graded: int  # graded answers whose current grade a teacher gave or confirmed: they keep it
+
+
+def regrade_scope(*, course, question=None) -> RegradeScope:
+    """The answers a regrade of ``question`` (or of the whole ``course``) would grade again."""
+    latest = Grade.objects.filter(submission=OuterRef("pk")).order_by("-created_at", "-id")
+    graded = Submission.objects.filter(question__course=course).annotate(latest_source=Subquery(latest.values("source")[:1]))
+    if question is not None:
+        graded = graded.filter(question=question)
+    graded = graded.filter(latest_source__isnull=False)
+    ids = list(graded.filter(latest_source=Grade.Source.MODEL).order_by("submitted_at", "id").values_list("pk", flat=True))
+    return RegradeScope(submission_ids=ids, teacher_graded=graded.exclude(latest_source=Grade.Source.MODEL).count())
+
+
+def regrade_in_progress(*, course) -> RegradeRun | None:
+    return RegradeRun.objects.filter(course=course, status__in=(RegradeRun.Status.QUEUED, RegradeRun.Status.RUNNING)).first()
+
+
+def regrade_run_list(*, user: User) -> QuerySet[RegradeRun]:
+    """Admins see every regrade, teachers those of the courses they teach, students none."""
+    if not user.is_authenticated:
+        return RegradeRun.objects.none()
+    runs = RegradeRun.objects.select_related("course", "question", "started_by")
+    if domain_selectors.is_admin(user):
+        return runs
+    return runs.filter(course__in=domain_selectors.course_list_taught(user=user))
+
+
+def course_regrades(*, course, limit: int = 10) -> list[RegradeRun]:
+    return list(RegradeRun.objects.filter(course=course).select_related("question", "started_by")[:limit])

@@ -52,3 +52,11 @@ def compute_release_preview(course_id: int) -> int:
 
     course = Course.objects.filter(pk=course_id).first()
     return release_preview.compute_predictions(course=course) if course is not None else 0
+
+
+@shared_task(acks_late=True, reject_on_worker_lost=True)
+def regrade(run_id: int) -> str:
+    """Run one queued bulk regrade of a question or a course (``grading`` queue); the run records its outcome."""
+    from . import regrading
+
+    return regrading.run_regrade(run_id=run_id).status

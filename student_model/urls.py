@@ -26,4 +26,5 @@ urlpatterns = [
     path("courses/<slug:slug>/grader/", registry_views.course_grader, name="course-grader"),
     path("courses/<slug:slug>/grader/retrain/", registry_views.start_retrain, name="course-grader-retrain"),
     path("courses/<slug:slug>/grader/rollback/", registry_views.rollback, name="course-grader-rollback"),
+    path("courses/<slug:slug>/grader/regrade/", registry_views.start_regrade, name="course-grader-regrade"),
 ]

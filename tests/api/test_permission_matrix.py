@@ -72,8 +72,8 @@ def _routes() -> dict[str, Route]:
         ),
         "api-submission-list": Route(
             Submission,
-            # Anyone enrolled may submit (teachers too); an admin outside the course may not.
-            {"list": SEE_ALL, "create": by_role(401, 201, 400, 201, 400, 403)},
+            # The course's students submit; its teacher and an admin outside the course may not.
+            {"list": SEE_ALL, "create": by_role(401, 201, 400, 403, 400, 403)},
             create=lambda w: {"question": w.question.pk, "answer": "The water evaporated and left the salt."},
         ),
         "api-submission-detail": Route(Submission, {"retrieve": SEE_COURSE_A}, target=lambda w: w.submission),
@@ -193,8 +193,16 @@ def _course_a_on_its_own_version(w) -> dict:
     return {"course": w.course.slug}
 
 
+def _course_a_regrade(w):
+    from student_model.models import RegradeRun
+
+    return RegradeRun.objects.filter(course=w.course).first() or RegradeRun.objects.create(
+        course=w.course, status="succeeded"
+    )
+
+
 def _registry_routes() -> dict[str, Route]:
-    from student_model.models import GraderVersion, TrainingRun
+    from student_model.models import GraderVersion, RegradeRun, TrainingRun
 
     # Versions and runs are for the course's teachers and admins; students see none (404).
     managers_only = by_role(401, 404, 404, 200, 404, 200)
@@ -206,6 +214,11 @@ def _registry_routes() -> dict[str, Route]:
             TrainingRun, {"list": SEE_ALL, "create": by_role(401, 403, 400, 201, 400, 201)}, create=_retrain_course_a
         ),
         "api-training-run-detail": Route(TrainingRun, {"retrieve": managers_only}, target=_course_a_training_run),
+        # Regrading is for the course's teachers and admins, like retraining, and needs an active grader.
+        "api-regrade-list": Route(
+            RegradeRun, {"list": SEE_ALL, "create": by_role(401, 403, 400, 201, 400, 201)}, create=_retrain_course_a
+        ),
+        "api-regrade-detail": Route(RegradeRun, {"retrieve": managers_only}, target=_course_a_regrade),
         # Promoting is for admins: the course's teacher sees the version but may not promote it (403). The
         # admin passes and gets the service's 400, as this world's versions have no files (test_registry_api
         # promotes a real one).

@@ -1,0 +1,162 @@
+"""Regrading a question or a whole course in bulk, with the grader active now.
+
+    start_regrade(course=..., question=..., started_by=...)  -> RegradeRun (queued; the `grading` queue runs it)
+    run_regrade(run_id=...)                                   -> RegradeRun (succeeded or failed)
+
+After a new grader is promoted or a reference answer is corrected, a teacher regrades the answers
+already graded. Only answers whose current grade came from the model are regraded: a grade a teacher
+gave or confirmed stands. The answers go through the grader in batches; each gets a new model grade
+(released or held for review by the course's release policy, like any model grade), and the run
+counts its progress so the page can follow it. An answer a teacher grades while the run is under
+way keeps the teacher's grade.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+from datetime import timedelta
+
+from django.conf import settings
+from django.contrib.auth.models import AbstractBaseUser
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.db import close_old_connections, transaction
+from django.db.models import F
+from django.utils import timezone
+
+from domain import selectors as domain_selectors
+from domain.models import Course, Question
+from tutor.ml.grading.predictor import get_predictor
+
+from . import grading, ml_registry, selectors
+from .models import Grade, RegradeRun, Submission
+from .review_services import record_model_grade
+
+logger = logging.getLogger(__name__)
+
+BATCH_SIZE = 32
+# A run still queued or running after this long lost its worker or web process (a restart).
+ABANDONED_AFTER = timedelta(hours=2)
+
+
+@transaction.atomic
+def start_regrade(
+    *, course: Course, question: Question | None = None, started_by: AbstractBaseUser | None, enqueue: bool = True
+) -> RegradeRun:
+    """Queue a regrade of ``question`` (or of every question of ``course``). ``started_by`` None: the
+    command line. Refused when the user may not manage the course, when no grader is active, or while
+    another regrade of the course is queued or running."""
+    if started_by is not None and not domain_selectors.can_manage_course(user=started_by, course=course):
+        raise PermissionDenied("Only the course's teachers and admins can regrade its answers.")
+    if question is not None and question.course_id != course.pk:
+        raise ValidationError({"question": "This question belongs to another course."})
+    Course.objects.select_for_update().filter(pk=course.pk).first()  # one start at a time per course
+    version = ml_registry.active_version(course_id=course.pk)
+    if version is None:
+        raise ValidationError("No grader is active yet: there is nothing to regrade with.")
+    _fail_abandoned_runs(course=course)
+    if selectors.regrade_in_progress(course=course) is not None:
+        raise ValidationError("A regrade of this course is already queued or running.")
+    scope = selectors.regrade_scope(course=course, question=question)
+    run = RegradeRun(
+        course=course, question=question, started_by=started_by, model_version=version.version,
+        total=len(scope.submission_ids), kept=scope.teacher_graded,
+        message="Waiting for a grading worker.",
+    )
+    run.full_clean()
+    run.save()
+    if enqueue:
+        transaction.on_commit(lambda: _dispatch(run.pk))
+    return run
+
+
+def _fail_abandoned_runs(*, course: Course) -> None:
+    RegradeRun.objects.filter(
+        course=course, status__in=(RegradeRun.Status.QUEUED, RegradeRun.Status.RUNNING),
+        created_at__lt=timezone.now() - ABANDONED_AFTER,
+    ).update(status=RegradeRun.Status.FAILED, finished_at=timezone.now(),
+             message="Abandoned: no result after two hours (its worker was probably restarted).")
+
+
+def _dispatch(run_id: int) -> None:
+    """Send the run to the `grading` queue; embedded mode (eager Celery, no worker) runs it in a
+    background thread of the web process instead, so the request returns and the page follows it."""
+    from .tasks import regrade
+
+    if getattr(settings, "GRADER_RETRAINING_THREAD", False):
+        threading.Thread(target=_run_in_thread, args=(run_id,), name=f"regrade-{run_id}", daemon=True).start()
+    else:
+        regrade.apply_async(args=(run_id,), queue="grading")
+
+
+def _run_in_thread(run_id: int) -> None:
+    try:
+        run_regrade(run_id=run_id)
+    finally:
+        close_old_connections()
+
+
+def run_regrade(*, run_id: int) -> RegradeRun:
+    """Execute a queued run to the end; a failure is recorded on the run (status ``failed``), not raised.
+    Idempotent: a redelivered task finds the run no longer queued and leaves it."""
+    with transaction.atomic():
+        run = RegradeRun.objects.select_for_update().select_related("course", "question").get(pk=run_id)
+        if run.status != RegradeRun.Status.QUEUED:
+            return run
+        run.status = RegradeRun.Status.RUNNING
+        run.message = "Regrading."
+        run.save(update_fields=["status", "message"])
+    try:
+        _regrade(run)
+    except Exception as error:  # noqa: BLE001 - every failure ends the run with its reason
+        logger.exception("Regrade run %s failed", run_id)
+        return _finish(run_id, status=RegradeRun.Status.FAILED, message=str(error) or type(error).__name__)
+    run.refresh_from_db()
+    message = (f"Regraded {run.done} answer{'s' if run.done != 1 else ''} with {run.model_version}: "
+               f"{run.changed} changed; {run.kept} kept their teacher's grade.")
+    return _finish(run_id, status=RegradeRun.Status.SUCCEEDED, message=message)
+
+
+def _finish(run_id: int, *, status: str, message: str) -> RegradeRun:
+    RegradeRun.objects.filter(pk=run_id).update(status=status, message=message[:1000], finished_at=timezone.now())
+    return RegradeRun.objects.get(pk=run_id)
+
+
+def _regrade(run: RegradeRun) -> None:
+    version = ml_registry.active_version(course_id=run.course_id)
+    if version is None:
+        raise ValidationError("No grader is active any more.")
+    if version.version != run.model_version:
+        RegradeRun.objects.filter(pk=run.pk).update(model_version=version.version)
+    predictor = get_predictor(version.path, **grading.serving_options())
+    ids = selectors.regrade_scope(course=run.course, question=run.question).submission_ids
+    RegradeRun.objects.filter(pk=run.pk).update(total=len(ids))
+    for start in range(0, len(ids), BATCH_SIZE):
+        submissions = list(
+            Submission.objects.filter(pk__in=ids[start:start + BATCH_SIZE]).select_related("question")
+        )
+        references = {s.question_id: grading.reference_texts(question=s.question) for s in submissions}
+        predictions = predictor.grade_many(
+            [(s.question.prompt, references[s.question_id], s.answer) for s in submissions]
+        )
+        changed = 0
+        for submission, prediction in zip(submissions, predictions):
+            grade = grading.compose_grade(
+                submission=submission, references=references[submission.question_id], prediction=prediction
+            )
+            changed += _store(submission_id=submission.pk, grade=grade, model_version=version.version)
+        RegradeRun.objects.filter(pk=run.pk).update(done=F("done") + len(submissions), changed=F("changed") + changed)
+
+
+@transaction.atomic
+def _store(*, submission_id: int, grade: grading.ModelGrade, model_version: str) -> bool:
+    """Record the new model grade unless a teacher graded the answer meanwhile; True if it changed."""
+    submission = Submission.objects.select_for_update().select_related("question__course").get(pk=submission_id)
+    current = selectors.latest_grade(submission=submission)
+    if current is None or current.source != Grade.Source.MODEL:
+        return False
+    record_model_grade(
+        submission=submission, score=grade.score, verdict=grade.verdict, confidence=grade.confidence,
+        feedback=grade.feedback, model_version=model_version,
+    )
+    return current.verdict != grade.verdict or abs(current.score - grade.score) > 1e-6
