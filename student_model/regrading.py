@@ -5,7 +5,7 @@
 
 After a new grader is promoted or a reference answer is corrected, a teacher regrades the answers
 already graded. Only answers whose current grade came from the model are regraded: a grade a teacher
-gave or confirmed stands. The answers go through the grader in batches; each gets a new model grade
+gave, confirmed or released stands. The answers go through the grader in batches; each gets a new model grade
 (released or held for review by the course's release policy, like any model grade), and the run
 counts its progress so the page can follow it. An answer a teacher grades while the run is under
 way keeps the teacher's grade.
@@ -15,7 +15,6 @@ from __future__ import annotations
 
 import logging
 import threading
-from datetime import timedelta
 
 from django.conf import settings
 from django.contrib.auth.models import AbstractBaseUser
@@ -29,14 +28,12 @@ from domain.models import Course, Question
 from tutor.ml.grading.predictor import get_predictor
 
 from . import grading, ml_registry, selectors
-from .models import Grade, RegradeRun, Submission
+from .models import RegradeRun, Submission
 from .review_services import record_model_grade
 
 logger = logging.getLogger(__name__)
 
 BATCH_SIZE = 32
-# A run still queued or running after this long lost its worker or web process (a restart).
-ABANDONED_AFTER = timedelta(hours=2)
 
 
 @transaction.atomic
@@ -71,22 +68,30 @@ def start_regrade(
 
 
 def _fail_abandoned_runs(*, course: Course) -> None:
-    RegradeRun.objects.filter(
-        course=course, status__in=(RegradeRun.Status.QUEUED, RegradeRun.Status.RUNNING),
-        created_at__lt=timezone.now() - ABANDONED_AFTER,
-    ).update(status=RegradeRun.Status.FAILED, finished_at=timezone.now(),
-             message="Abandoned: no result after two hours (its worker was probably restarted).")
+    selectors.abandoned_regrades(course=course).update(
+        status=RegradeRun.Status.FAILED, finished_at=timezone.now(),
+        message="Abandoned: it stopped reporting progress (its worker was probably restarted).",
+    )
 
 
 def _dispatch(run_id: int) -> None:
     """Send the run to the `grading` queue; embedded mode (eager Celery, no worker) runs it in a
     background thread of the web process instead, so the request returns and the page follows it."""
-    from .tasks import regrade
-
     if getattr(settings, "GRADER_RETRAINING_THREAD", False):
         threading.Thread(target=_run_in_thread, args=(run_id,), name=f"regrade-{run_id}", daemon=True).start()
     else:
+        queue(run_id=run_id)
+
+
+def queue(*, run_id: int) -> None:
+    """Send the run to the `grading` queue; if the broker cannot take it, the run fails saying so."""
+    from .tasks import regrade
+
+    try:
         regrade.apply_async(args=(run_id,), queue="grading")
+    except Exception as error:  # noqa: BLE001 - the broker is down: the run must not wait for ever
+        logger.exception("Could not queue regrade run %s", run_id)
+        _finish(run_id, status=RegradeRun.Status.FAILED, message=f"Could not reach the grading queue: {error}")
 
 
 def _run_in_thread(run_id: int) -> None:
@@ -98,19 +103,24 @@ def _run_in_thread(run_id: int) -> None:
 
 def run_regrade(*, run_id: int) -> RegradeRun:
     """Execute a queued run to the end; a failure is recorded on the run (status ``failed``), not raised.
-    Idempotent: a redelivered task finds the run no longer queued and leaves it."""
+    A redelivered task leaves a run that is done or still reporting progress, and takes over one whose
+    worker died (it starts the count again: answers already regraded are simply graded once more)."""
     with transaction.atomic():
-        run = RegradeRun.objects.select_for_update().select_related("course", "question").get(pk=run_id)
-        if run.status != RegradeRun.Status.QUEUED:
+        run = RegradeRun.objects.select_for_update(of=("self",)).select_related("course", "question").get(pk=run_id)
+        taking_over = run.status == RegradeRun.Status.RUNNING and selectors.regrade_is_silent(run=run)
+        if run.status != RegradeRun.Status.QUEUED and not taking_over:
             return run
         run.status = RegradeRun.Status.RUNNING
         run.message = "Regrading."
-        run.save(update_fields=["status", "message"])
+        run.done = run.changed = 0
+        run.updated_at = timezone.now()
+        run.save(update_fields=["status", "message", "done", "changed", "updated_at"])
     try:
         _regrade(run)
     except Exception as error:  # noqa: BLE001 - every failure ends the run with its reason
         logger.exception("Regrade run %s failed", run_id)
-        return _finish(run_id, status=RegradeRun.Status.FAILED, message=str(error) or type(error).__name__)
+        reason = " ".join(error.messages) if isinstance(error, ValidationError) else str(error)
+        return _finish(run_id, status=RegradeRun.Status.FAILED, message=reason or type(error).__name__)
     run.refresh_from_db()
     message = (f"Regraded {run.done} answer{'s' if run.done != 1 else ''} with {run.model_version}: "
                f"{run.changed} changed; {run.kept} kept their teacher's grade.")
@@ -118,7 +128,9 @@ def run_regrade(*, run_id: int) -> RegradeRun:
 
 
 def _finish(run_id: int, *, status: str, message: str) -> RegradeRun:
-    RegradeRun.objects.filter(pk=run_id).update(status=status, message=message[:1000], finished_at=timezone.now())
+    RegradeRun.objects.filter(pk=run_id, status__in=(RegradeRun.Status.QUEUED, RegradeRun.Status.RUNNING)).update(
+        status=status, message=message[:1000], finished_at=timezone.now(), updated_at=timezone.now()
+    )
     return RegradeRun.objects.get(pk=run_id)
 
 
@@ -126,37 +138,54 @@ def _regrade(run: RegradeRun) -> None:
     version = ml_registry.active_version(course_id=run.course_id)
     if version is None:
         raise ValidationError("No grader is active any more.")
-    if version.version != run.model_version:
-        RegradeRun.objects.filter(pk=run.pk).update(model_version=version.version)
     predictor = get_predictor(version.path, **grading.serving_options())
-    ids = selectors.regrade_scope(course=run.course, question=run.question).submission_ids
-    RegradeRun.objects.filter(pk=run.pk).update(total=len(ids))
+    scope = selectors.regrade_scope(course=run.course, question=run.question)
+    ids = scope.submission_ids
+    RegradeRun.objects.filter(pk=run.pk).update(
+        model_version=version.version, total=len(ids), kept=scope.teacher_graded, updated_at=timezone.now()
+    )
+    references: dict[int, list[str]] = {}
     for start in range(0, len(ids), BATCH_SIZE):
         submissions = list(
             Submission.objects.filter(pk__in=ids[start:start + BATCH_SIZE]).select_related("question")
         )
-        references = {s.question_id: grading.reference_texts(question=s.question) for s in submissions}
+        for submission in submissions:
+            if submission.question_id not in references:
+                references[submission.question_id] = grading.reference_texts(question=submission.question)
         predictions = predictor.grade_many(
             [(s.question.prompt, references[s.question_id], s.answer) for s in submissions]
         )
-        changed = 0
-        for submission, prediction in zip(submissions, predictions):
-            grade = grading.compose_grade(
-                submission=submission, references=references[submission.question_id], prediction=prediction
+        outcomes = [
+            _store(
+                submission_id=submission.pk, model_version=version.version,
+                grade=grading.compose_grade(
+                    submission=submission, references=references[submission.question_id], prediction=prediction
+                ),
             )
-            changed += _store(submission_id=submission.pk, grade=grade, model_version=version.version)
-        RegradeRun.objects.filter(pk=run.pk).update(done=F("done") + len(submissions), changed=F("changed") + changed)
+            for submission, prediction in zip(submissions, predictions)
+        ]
+        RegradeRun.objects.filter(pk=run.pk).update(
+            done=F("done") + outcomes.count(CHANGED) + outcomes.count(SAME),
+            changed=F("changed") + outcomes.count(CHANGED),
+            # graded or released by a teacher since the run counted them: kept, no longer to do
+            kept=F("kept") + outcomes.count(KEPT),
+            total=F("total") - outcomes.count(KEPT),
+            updated_at=timezone.now(),
+        )
+
+
+CHANGED, SAME, KEPT = "changed", "same", "kept"
 
 
 @transaction.atomic
-def _store(*, submission_id: int, grade: grading.ModelGrade, model_version: str) -> bool:
-    """Record the new model grade unless a teacher graded the answer meanwhile; True if it changed."""
+def _store(*, submission_id: int, grade: grading.ModelGrade, model_version: str) -> str:
+    """Record the new model grade unless a teacher graded or released the answer meanwhile (``KEPT``)."""
     submission = Submission.objects.select_for_update().select_related("question__course").get(pk=submission_id)
     current = selectors.latest_grade(submission=submission)
-    if current is None or current.source != Grade.Source.MODEL:
-        return False
+    if selectors.grade_stands(submission=submission, grade=current):
+        return KEPT
     record_model_grade(
         submission=submission, score=grade.score, verdict=grade.verdict, confidence=grade.confidence,
         feedback=grade.feedback, model_version=model_version,
     )
-    return current.verdict != grade.verdict or abs(current.score - grade.score) > 1e-6
+    return CHANGED if current.verdict != grade.verdict or abs(current.score - grade.score) > 1e-6 else SAME

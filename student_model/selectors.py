@@ -2,9 +2,11 @@
 
 from collections.abc import Iterator
 from dataclasses import dataclass
+from datetime import timedelta
 
 from django.contrib.auth.models import AbstractBaseUser, AnonymousUser
-from django.db.models import Exists, F, OuterRef, QuerySet, Subquery
+from django.db.models import Exists, F, OuterRef, Q, QuerySet, Subquery
+from django.utils import timezone
 
 from domain import selectors as domain_selectors
 
@@ -138,22 +140,61 @@ def release_policy_list(*, user: User) -> QuerySet[ReleasePolicy]:
 @dataclass(frozen=True)
 class RegradeScope:
     submission_ids: list[int]  # graded answers whose current grade is the model's, oldest first
-    teacher_graded: int  # graded answers whose current grade a teacher gave or confirmed: they keep it
+    teacher_graded: int  # graded answers whose grade a teacher gave, confirmed or released: they keep it
+
+
+# A queued regrade waits for a worker at most this long; a running one writes its progress after every
+# batch, so one silent this long lost its worker or web process (a restart).
+REGRADE_QUEUED_FOR = timedelta(hours=2)
+REGRADE_SILENT_FOR = timedelta(minutes=15)
 
 
 def regrade_scope(*, course, question=None) -> RegradeScope:
-    """The answers a regrade of ``question`` (or of the whole ``course``) would grade again."""
+    """The answers a regrade of ``question`` (or of the whole ``course``) would grade again: those whose
+    current grade is the model's and that no teacher released since."""
     latest = Grade.objects.filter(submission=OuterRef("pk")).order_by("-created_at", "-id")
-    graded = Submission.objects.filter(question__course=course).annotate(latest_source=Subquery(latest.values("source")[:1]))
+    graded = Submission.objects.filter(question__course=course).annotate(
+        latest_source=Subquery(latest.values("source")[:1]), latest_at=Subquery(latest.values("created_at")[:1]),
+        released_by_teacher=Exists(GradeEvent.objects.filter(
+            submission=OuterRef("pk"), action=GradeEvent.Action.RELEASED, created_at__gte=OuterRef("latest_at"),
+        )),
+    ).filter(latest_source__isnull=False)
     if question is not None:
         graded = graded.filter(question=question)
-    graded = graded.filter(latest_source__isnull=False)
-    ids = list(graded.filter(latest_source=Grade.Source.MODEL).order_by("submitted_at", "id").values_list("pk", flat=True))
-    return RegradeScope(submission_ids=ids, teacher_graded=graded.exclude(latest_source=Grade.Source.MODEL).count())
+    model_graded = graded.filter(latest_source=Grade.Source.MODEL, released_by_teacher=False)
+    ids = list(model_graded.order_by("submitted_at", "id").values_list("pk", flat=True))
+    return RegradeScope(submission_ids=ids, teacher_graded=graded.count() - len(ids))
+
+
+def grade_stands(*, submission: Submission, grade: Grade | None) -> bool:
+    """True when a regrade must leave ``submission`` alone: no grade, a teacher's, or a model grade a
+    teacher released."""
+    if grade is None or grade.source != Grade.Source.MODEL:
+        return True
+    return submission.events.filter(action=GradeEvent.Action.RELEASED, created_at__gte=grade.created_at).exists()
+
+
+def _live_regrades(*, course) -> QuerySet[RegradeRun]:
+    now = timezone.now()
+    return RegradeRun.objects.filter(course=course).filter(
+        Q(status=RegradeRun.Status.QUEUED, created_at__gte=now - REGRADE_QUEUED_FOR)
+        | Q(status=RegradeRun.Status.RUNNING, updated_at__gte=now - REGRADE_SILENT_FOR)
+    )
 
 
 def regrade_in_progress(*, course) -> RegradeRun | None:
-    return RegradeRun.objects.filter(course=course, status__in=(RegradeRun.Status.QUEUED, RegradeRun.Status.RUNNING)).first()
+    """The course's regrade still queued or running (one that lost its worker does not count)."""
+    return _live_regrades(course=course).first()
+
+
+def abandoned_regrades(*, course) -> QuerySet[RegradeRun]:
+    return RegradeRun.objects.filter(
+        course=course, status__in=(RegradeRun.Status.QUEUED, RegradeRun.Status.RUNNING)
+    ).exclude(pk__in=_live_regrades(course=course).values("pk"))
+
+
+def regrade_is_silent(*, run: RegradeRun) -> bool:
+    return timezone.now() - run.updated_at >= REGRADE_SILENT_FOR
 
 
 def regrade_run_list(*, user: User) -> QuerySet[RegradeRun]:

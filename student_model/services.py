@@ -46,7 +46,8 @@ def submit_answer(*, student: AbstractBaseUser, question: Question, answer: str)
     (a double click, a resent request) returns the stored submission instead of a second one.
     """
     text = validate_answer_text(answer)
-    enrollment = Enrollment.objects.filter(user=student, course_id=question.course_id).first()
+    # Locked: two requests of one student (a double click) take turns, so the second sees the first's answer.
+    enrollment = Enrollment.objects.select_for_update().filter(user=student, course_id=question.course_id).first()
     if enrollment is None:
         raise PermissionDenied("You are not enrolled in this course.")
     if enrollment.role != Enrollment.Role.STUDENT:

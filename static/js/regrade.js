@@ -9,12 +9,12 @@
   function setup() {
     var card = document.querySelector("[data-regrade]");
     if (!card) return;
-    var url = card.getAttribute("data-run-url");
+    var url = card.getAttribute("data-regrade-url");
     if (!url) return;
-    var status = card.querySelector("[data-run-status]");
-    var count = card.querySelector("[data-run-count]");
-    var bar = card.querySelector("[data-run-progress]");
-    var message = card.querySelector("[data-run-message]");
+    var status = card.querySelector("[data-regrade-status]");
+    var count = card.querySelector("[data-regrade-count]");
+    var bar = card.querySelector("[data-regrade-progress]");
+    var message = card.querySelector("[data-regrade-message]");
     var failures = 0;
 
     function show(run) {

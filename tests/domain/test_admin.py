@@ -15,6 +15,7 @@ from student_model.models import (
     ReleasePolicy,
     SkillMastery,
     TracerVersion,
+    RegradeRun,
     TrainingRun,
 )
 from tests import factories
@@ -39,6 +40,7 @@ def content(course, student):
     ReleasePolicy.objects.create(course=course, confidence_threshold=0.8)
     GradeEvent.objects.create(submission=submission, action="accepted", before={"score": 0}, after={"score": 1})
     TrainingRun.objects.create(course=course, status="succeeded", progress=1.0, version=version)
+    RegradeRun.objects.create(course=course, status="succeeded", total=1, done=1)
     SkillMastery.objects.create(student=student, skill=skill, p_mastery=0.4, attempts=1)
     MasteryEvent.objects.create(
         student=student, skill=skill, submission=submission, correct=True, p_before=0.3, p_after=0.4,

@@ -107,6 +107,54 @@ def test_an_answer_a_teacher_grades_during_the_run_keeps_the_teachers_grade(
     assert run.status == RegradeRun.Status.SUCCEEDED
     assert target.grades.order_by("-created_at", "-id").first().source == Grade.Source.TEACHER
     assert target.grades.filter(model_version="test-grader").count() == 0
+    assert (run.done, run.total, run.kept, run.progress) == (2, 2, 2, 1.0)
+
+
+def test_a_model_grade_a_teacher_released_stands(active_grader, course, teacher, course_work):
+    from student_model import review_services
+
+    held = course_work["model_graded"][0]
+    Submission.objects.filter(pk=held.pk).update(status=Submission.Status.NEEDS_REVIEW)
+    review_services.release_submission(actor=teacher, submission=held)
+    run = regrading.run_regrade(run_id=regrading.start_regrade(
+        course=course, question=course_work["question"], started_by=teacher, enqueue=False).pk)
+    assert (run.total, run.kept, run.done) == (2, 2, 2)
+    assert held.grades.count() == 1
+
+
+def test_a_regrade_whose_worker_died_is_taken_over_and_does_not_block_the_course(
+    active_grader, course, teacher, course_work
+):
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    silent = regrading.start_regrade(course=course, started_by=teacher, enqueue=False)
+    RegradeRun.objects.filter(pk=silent.pk).update(status="running", updated_at=timezone.now() - timedelta(hours=1))
+    run = regrading.run_regrade(run_id=silent.pk)  # the task redelivered after the worker died
+    assert run.status == RegradeRun.Status.SUCCEEDED and run.done == 4
+
+    stuck = regrading.start_regrade(course=course, started_by=teacher, enqueue=False)
+    RegradeRun.objects.filter(pk=stuck.pk).update(status="running", updated_at=timezone.now() - timedelta(hours=1))
+    fresh = regrading.start_regrade(course=course, started_by=teacher, enqueue=False)  # not refused
+    stuck.refresh_from_db()
+    assert stuck.status == RegradeRun.Status.FAILED and "Abandoned" in stuck.message
+    assert fresh.status == RegradeRun.Status.QUEUED
+
+
+def test_a_run_the_broker_cannot_take_fails_saying_so(active_grader, course, teacher, course_work, monkeypatch,
+                                                      django_capture_on_commit_callbacks):
+    from student_model import tasks
+
+    def broker_down(*args, **kwargs):
+        raise ConnectionError("Redis is unreachable")
+
+    monkeypatch.setattr(tasks.regrade, "apply_async", broker_down)
+    with django_capture_on_commit_callbacks(execute=True):
+        run = regrading.start_regrade(course=course, started_by=teacher)
+    run.refresh_from_db()
+    assert run.status == RegradeRun.Status.FAILED and "Redis is unreachable" in run.message
+    assert regrading.start_regrade(course=course, started_by=teacher, enqueue=False).status == "queued"
 
 
 def test_a_failure_ends_the_run_with_its_reason(active_grader, course, teacher, course_work, monkeypatch):

@@ -32,10 +32,14 @@ class Command(BaseCommand):
             if question is None:
                 raise CommandError(f"No question {options['question']} in {course.slug}.")
         try:
-            run = regrading.start_regrade(course=course, question=question, started_by=None, enqueue=options["queue"])
+            run = regrading.start_regrade(course=course, question=question, started_by=None, enqueue=False)
         except ValidationError as exc:
             raise CommandError(" ".join(exc.messages)) from exc
-        if options["queue"]:
+        if options["queue"]:  # to a worker through the broker, even where the web server would use a thread
+            regrading.queue(run_id=run.pk)
+            run.refresh_from_db()
+            if run.status == run.Status.FAILED:
+                raise CommandError(run.message)
             self.stdout.write(f"Queued regrade {run.pk} of {run.total} answers in {course.slug}.")
             return
         run = regrading.run_regrade(run_id=run.pk)
