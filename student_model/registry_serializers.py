@@ -3,9 +3,10 @@
 from rest_framework import serializers
 
 from domain import selectors as domain_selectors
-from domain.models import Course, Question
+from domain.models import Course
 
 from .models import GraderVersion, RegradeRun, TrainingRun
+from .serializers import VisibleQuestionField
 
 
 class GraderVersionSerializer(serializers.ModelSerializer):
@@ -71,16 +72,6 @@ class RegradeRunSerializer(serializers.ModelSerializer):
         fields = ["id", "course", "question", "status", "progress", "total", "done", "changed", "kept",
                   "model_version", "message", "started_by", "created_at", "finished_at"]
         read_only_fields = fields
-
-
-class VisibleQuestionField(serializers.PrimaryKeyRelatedField):
-    """A question id among the questions the user may see (others: 'does not exist')."""
-
-    def __init__(self, **kwargs):
-        super().__init__(queryset=Question.objects.all(), **kwargs)
-
-    def get_queryset(self):
-        return domain_selectors.question_list(user=self.context["request"].user)
 
 
 class RegradeRunCreateSerializer(serializers.Serializer):
