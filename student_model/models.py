@@ -264,13 +264,9 @@ class TracerVersion(models.Model):
 class RegradeRun(models.Model):
     """A teacher's bulk regrade of a question or a whole course with the grader active now.
 
-    Answers whose current grade a teacher gave or confirmed keep it; the others get a new model grade."""
+    Answers whose current grade a teacher gave, confirmed or released keep it; the others get a new model grade."""
 
-    class Status(models.TextChoices):
-        QUEUED = "queued", "Queued"
-        RUNNING = "running", "Running"
-        SUCCEEDED = "succeeded", "Succeeded"
-        FAILED = "failed", "Failed"
+    Status = TrainingRun.Status  # the same life: queued, running, succeeded or failed
 
     course = models.ForeignKey("domain.Course", on_delete=models.CASCADE, related_name="regrade_runs")
     question = models.ForeignKey(
