@@ -124,8 +124,26 @@ class RubricCriterionInline(admin.TabularInline):
     fields = ["order", "description", "points"]
 
 
+class QuestionAdminForm(forms.ModelForm):
+    class Meta:
+        model = Question
+        fields = "__all__"
+
+    def clean_max_points(self) -> float:
+        from student_model.services import check_new_points  # the student model builds on the domain
+
+        max_points = self.cleaned_data["max_points"]
+        if self.instance.pk:
+            try:
+                check_new_points(question=self.instance, max_points=max_points)
+            except ValidationError as error:
+                raise ValidationError(error.message_dict["max_points"]) from error
+        return max_points
+
+
 @admin.register(Question)
 class QuestionAdmin(admin.ModelAdmin):
+    form = QuestionAdminForm
     list_display = ["short_prompt", "external_id", "course", "unit", "order", "max_points"]
     list_select_related = ["course", "unit"]
     search_fields = ["prompt", "external_id"]
@@ -133,6 +151,13 @@ class QuestionAdmin(admin.ModelAdmin):
     raw_id_fields = ["unit"]
     autocomplete_fields = ["skills"]
     inlines = [ReferenceAnswerInline, RubricCriterionInline]
+
+    def save_model(self, request, obj: Question, form, change: bool) -> None:
+        super().save_model(request, obj, form, change)
+        if change and "max_points" in form.changed_data:
+            from student_model.services import rescale_question_grades  # the student model builds on the domain
+
+            rescale_question_grades(question=obj, old_max_points=form.initial["max_points"])
 
     @admin.display(description="prompt", ordering="prompt")
     def short_prompt(self, obj: Question) -> str:

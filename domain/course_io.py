@@ -702,7 +702,7 @@ class _Writer:
 
     def _write_questions(self) -> None:
         fields = ["external_id", "unit", "order", "prompt", "max_points"]
-        new, changed, replace = [], [], []
+        new, changed, replace, repointed = [], [], [], []
         for item in self.plan.questions:
             values = {
                 "external_id": item["external_id"],
@@ -717,15 +717,23 @@ class _Writer:
                 new.append(obj)
                 replace.append((obj, item))
                 continue
+            old_max_points = obj.max_points
             fields_changed = self._assign(obj, values)
             if fields_changed:
                 changed.append(obj)
+            if obj.max_points != old_max_points:
+                repointed.append((obj, old_max_points))
             if self._children(obj) != self._file_children(item):
                 replace.append((obj, item))
                 if not fields_changed:
                     changed.append(obj)
         _bulk_update(Question, changed, fields)
         Question.objects.bulk_create(new)
+        if repointed:
+            from student_model.services import rescale_question_grades  # the student model builds on the domain
+
+            for obj, old_max_points in repointed:
+                rescale_question_grades(question=obj, old_max_points=old_max_points)
 
         ids = [obj.pk for obj, _ in replace if obj not in new]
         ReferenceAnswer.objects.filter(question_id__in=ids).delete()

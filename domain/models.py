@@ -1,7 +1,7 @@
 """What is taught: courses, their units, skills, questions and resources, and who takes part."""
 
 from django.conf import settings
-from django.core.validators import MinValueValidator
+from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
 
 
@@ -78,7 +78,10 @@ class Question(models.Model):
     external_id = models.CharField(max_length=120, blank=True, help_text="Identifier in the source data set.")
     order = models.PositiveIntegerField(default=0)
     prompt = models.TextField()
-    max_points = models.FloatField(default=1.0, validators=[MinValueValidator(0.0)])
+    MAX_POINTS_LIMIT = 1000.0
+    max_points = models.FloatField(
+        default=1.0, validators=[MinValueValidator(0.0), MaxValueValidator(MAX_POINTS_LIMIT)]
+    )
     skills = models.ManyToManyField(Skill, blank=True, related_name="questions")
     updated_at = models.DateTimeField(auto_now=True)  # with the count and the top id: the tutor's caches' version
 

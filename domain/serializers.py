@@ -189,7 +189,7 @@ class QuestionUpdateSerializer(CourseContentInput):
     prompt = serializers.CharField()
     # Blank texts are dropped by the service, which asks for at least one non-empty answer.
     reference_answers = serializers.ListField(child=serializers.CharField(allow_blank=True))
-    max_points = serializers.FloatField(min_value=0.0, required=False, default=1.0)
+    max_points = serializers.FloatField(min_value=0.0, max_value=Question.MAX_POINTS_LIMIT, required=False, default=1.0)
     unit = VisibleUnitField(required=False, allow_null=True, default=None)
     external_id = serializers.CharField(max_length=120, required=False, allow_blank=True, default="")
     order = serializers.IntegerField(min_value=0, required=False, default=0)

@@ -315,13 +315,19 @@ def question_update(
     skills: Iterable[Skill] | None = None,
     **fields: Any,
 ) -> Question:
-    """Change a question; ``reference_answers``, ``rubric`` and ``skills`` are replaced when given."""
+    """Change a question; ``reference_answers``, ``rubric`` and ``skills`` are replaced when given. New points
+    rescale the question's grades, so that each keeps its share of full marks."""
+    old_max_points = question.max_points
     _apply_fields(question, fields, QUESTION_FIELDS)
     _check_unit(course=question.course, unit=question.unit)
     texts = _clean_reference_answers(reference_answers) if reference_answers is not None else None
     items = _clean_rubric(rubric) if rubric is not None else None
     skills = _check_skills(course=question.course, skills=skills) if skills is not None else None
     _save(question)
+    if question.max_points != old_max_points:
+        from student_model.services import rescale_question_grades  # the student model builds on the domain
+
+        rescale_question_grades(question=question, old_max_points=old_max_points)
     if texts is not None:
         _replace_reference_answers(question, texts)
     if items is not None:

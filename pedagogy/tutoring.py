@@ -53,6 +53,13 @@ COPY_COVERAGE = 0.8
 # closest one that did not ("A conditional expression is evaluated by first checking the condition…", for "A
 # condition is an expression that evaluates to true or false.") held 3 of 4.
 REVEAL_COVERAGE = 0.8
+# ... and when the message is about that question at all (MiniLM cosine to its prompt): a reference adding only a
+# few words is held by many replies on other topics, so it needs a message closer to its question. On the same
+# data the revealing replies' messages lay at 0.25 ("what is __init__ for", quoting the "self" answer's 8 words)
+# and above, and the one short reference revealed ("f string", 2 words) at 0.50.
+REVEAL_MIN_SIMILARITY = 0.2
+REVEAL_FEW_WORDS = 3
+REVEAL_FEW_WORDS_SIMILARITY = 0.45
 LAST_HINT = 3
 _WORD = re.compile(r"[a-z0-9]+")
 _FUNCTION_WORDS = frozenset(
@@ -95,9 +102,12 @@ def _stems(text: str) -> set[str]:
     return {w[:-1] if len(w) > 3 and w.endswith("s") and not w.endswith("ss") else w for w in _content_words(text)}
 
 
-def _reveals(reply: str, *, prompt: str, reference: str) -> bool:
+def _reveals(reply: str, *, prompt: str, reference: str, similarity: float) -> bool:
+    """``reply`` gives ``reference`` away; ``similarity``: the student's message's cosine to ``prompt``."""
     added = _stems(reference) - _stems(prompt)
-    return bool(added) and len(added & _stems(reply)) / len(added) >= REVEAL_COVERAGE
+    floor = REVEAL_FEW_WORDS_SIMILARITY if len(added) <= REVEAL_FEW_WORDS else REVEAL_MIN_SIMILARITY
+    return (bool(added) and similarity >= floor
+            and len(added & _stems(reply)) / len(added) >= REVEAL_COVERAGE)
 
 
 def _asks_part_only(text: str, *, prompt: str, reference: str) -> bool:
@@ -120,7 +130,7 @@ def _revealed_question_id(*, references: list[tuple[int, str]], prompts: dict[in
         question_id
         for question_id, reference in references
         if question_id in prompts
-        and _reveals(reply, prompt=prompts[question_id], reference=reference)
+        and _reveals(reply, prompt=prompts[question_id], reference=reference, similarity=sims[question_id])
         and not _asks_part_only(text, prompt=prompts[question_id], reference=reference)
     }
     return max(revealed, key=lambda question_id: sims[question_id]) if revealed else None

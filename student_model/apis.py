@@ -22,10 +22,12 @@ from .serializers import GradeSerializer, SubmissionCreateSerializer, Submission
         summary="Submit an answer",
         description=(
             "Stores the answer with status `received` and queues it for grading. The answer must not be "
-            "empty nor longer than the limit; you must be enrolled in the question's course."
+            "empty nor longer than the limit; you must be enrolled in the question's course. The same "
+            "answer sent again within a few seconds (a double click, a resent request) is stored once: the "
+            "repeat answers 200 with the stored submission."
         ),
         request=SubmissionCreateSerializer,
-        responses={201: SubmissionSerializer},
+        responses={201: SubmissionSerializer, 200: SubmissionSerializer},
     ),
 )
 class SubmissionViewSet(ApiViewMixin, mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.GenericViewSet):
@@ -43,10 +45,10 @@ class SubmissionViewSet(ApiViewMixin, mixins.ListModelMixin, mixins.RetrieveMode
     def create(self, request, *args, **kwargs):
         serializer = self.get_serializer(data=request.data)
         serializer.is_valid(raise_exception=True)
-        submission = services.submit_answer(student=request.user, **serializer.validated_data)
+        submission, stored = services.submit_answer_once(student=request.user, **serializer.validated_data)
         return Response(
             SubmissionSerializer(submission, context=self.get_serializer_context()).data,
-            status=status.HTTP_201_CREATED,
+            status=status.HTTP_201_CREATED if stored else status.HTTP_200_OK,
         )
 
 

@@ -37,7 +37,6 @@ def validate_answer_text(answer: str) -> str:
     return text
 
 
-@transaction.atomic
 def submit_answer(*, student: AbstractBaseUser, question: Question, answer: str) -> Submission:
     """Store a student's answer (status ``received``) before anything else happens to it.
 
@@ -45,6 +44,13 @@ def submit_answer(*, student: AbstractBaseUser, question: Question, answer: str)
     can never lose the answer. The same answer sent again within ``DOUBLE_SUBMIT_SECONDS``
     (a double click, a resent request) returns the stored submission instead of a second one.
     """
+    return submit_answer_once(student=student, question=question, answer=answer)[0]
+
+
+@transaction.atomic
+def submit_answer_once(*, student: AbstractBaseUser, question: Question, answer: str) -> tuple[Submission, bool]:
+    """``submit_answer``, saying whether the answer was stored now (True) or is a repeat of one stored a moment
+    ago (False)."""
     text = validate_answer_text(answer)
     # Locked: two requests of one student (a double click) take turns, so the second sees the first's answer.
     enrollment = Enrollment.objects.select_for_update().filter(user=student, course_id=question.course_id).first()
@@ -62,12 +68,12 @@ def submit_answer(*, student: AbstractBaseUser, question: Question, answer: str)
         .first()
     )
     if repeated is not None:
-        return repeated
+        return repeated, False
     submission = Submission(student=student, question=question, answer=text, submitted_at=now)
     submission.full_clean()
     submission.save()
     transaction.on_commit(lambda: _queue_grading(submission.pk))
-    return submission
+    return submission, True
 
 
 def _queue_grading(submission_id: int) -> None:
@@ -124,6 +130,33 @@ def record_grade(
     transaction.on_commit(lambda: notify_submission_changed(submission))
     transaction.on_commit(lambda: _update_mastery(submission.pk))
     return grade
+
+
+def check_new_points(*, question: Question, max_points: float) -> None:
+    """Refuse 0 points for a question with grades: their shares of full marks would be lost."""
+    if max_points <= 0 and Grade.objects.filter(submission__question=question).exists():
+        raise ValidationError(
+            {"max_points": "This question has grades: its points must stay above 0 (grades keep their share of "
+                           "full marks when the points change)."}
+        )
+
+
+@transaction.atomic
+def rescale_question_grades(*, question: Question, old_max_points: float) -> int:
+    """``question``'s points changed from ``old_max_points``: each of its grades (every grading, not only the
+    current ones) keeps its share of full marks, so a 1.5 of 2 becomes a 0.75 of 1 and no grade lies above the
+    question's points. Points cannot drop to 0 under existing grades: their shares would be lost. The mastery
+    estimates read shares and stay as they are. Returns how many grades were rescaled."""
+    check_new_points(question=question, max_points=question.max_points)
+    grades = Grade.objects.filter(submission__question=question)
+    if question.max_points == old_max_points or old_max_points <= 0 or question.max_points <= 0:
+        return 0  # from 0 points every grade is 0, which is its share of any points
+    factor = question.max_points / old_max_points
+    rescaled = list(grades.only("pk", "score").select_for_update(of=("self",)))
+    for grade in rescaled:
+        # Rounded: the share survives, float noise (0.3 / 0.1 * 0.1) does not lift full marks above the points.
+        grade.score = min(round(grade.score * factor, 9), question.max_points)
+    return Grade.objects.bulk_update(rescaled, ["score"], batch_size=500)
 
 
 def _update_mastery(submission_id: int) -> None:

@@ -244,3 +244,17 @@ def test_schema_and_docs_are_served(db, client):
     body = schema.content.decode()
     assert "/api/v1/questions/" in body and "/api/v1/auth/token/" in body
     assert client.get(reverse("api-docs")).status_code == 200
+
+
+def test_new_points_rescale_the_grades_and_bad_points_are_a_400(world, client_for):
+    url = question_url(world.question)
+    grade = factories.GradeFactory(submission=factories.SubmissionFactory(question=world.question),
+                                   score=world.question.max_points / 2)
+    teacher = client_for("teacher")
+    for bad in (1e308, -1, 0):
+        response = teacher.patch(url, {"max_points": bad}, format="json")
+        assert response.status_code == 400 and "max_points" in response.data, (bad, response.data)
+    response = teacher.patch(url, {"max_points": world.question.max_points * 3}, format="json")
+    assert response.status_code == 200, response.data
+    grade.refresh_from_db()
+    assert grade.score == pytest.approx(world.question.max_points * 1.5)

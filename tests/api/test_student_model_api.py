@@ -33,6 +33,17 @@ def test_student_submits_and_the_answer_is_stored_as_received(world, client_for)
     assert stored.status == Submission.Status.RECEIVED
 
 
+def test_the_same_answer_resent_at_once_answers_200_with_the_stored_submission(world, client_for):
+    student = client_for("student")
+    payload = {"question": world.question.pk, "answer": "Evaporation."}
+    first = student.post(SUBMISSIONS, payload, format="json")
+    again = student.post(SUBMISSIONS, payload, format="json")
+    other = student.post(SUBMISSIONS, payload | {"answer": "The water boiled away."}, format="json")
+    assert (first.status_code, again.status_code, other.status_code) == (201, 200, 201)
+    assert again.data["id"] == first.data["id"] != other.data["id"]
+    assert Submission.objects.filter(student=world.users["student"], status="received").count() == 2
+
+
 def test_submission_is_queued_for_grading_only_after_commit(world, client_for, django_capture_on_commit_callbacks):
     with django_capture_on_commit_callbacks(execute=False) as callbacks:
         response = client_for("student").post(

@@ -116,3 +116,40 @@ def test_admin_action_activates_a_grader_version(client, admin_user, tmp_path):
     response = client.post(url, {"action": "activate", "_selected_action": [versions[1].pk]}, follow=True)
     assert "Grader v2 is now active." in response.content.decode()
     assert list(GraderVersion.objects.filter(is_active=True).values_list("version", flat=True)) == ["v2"]
+
+
+def _question_change_data(question, **changes) -> dict:
+    data = {
+        "course": question.course_id, "unit": question.unit_id or "", "external_id": question.external_id,
+        "order": question.order, "prompt": question.prompt, "max_points": question.max_points,
+        "skills": [s.pk for s in question.skills.all()],
+    }
+    for prefix, rows in (("reference_answers", question.reference_answers.all()),
+                         ("rubric_criteria", question.rubric_criteria.all())):
+        data |= {f"{prefix}-TOTAL_FORMS": len(rows), f"{prefix}-INITIAL_FORMS": len(rows),
+                 f"{prefix}-MIN_NUM_FORMS": 0, f"{prefix}-MAX_NUM_FORMS": 1000}
+        for i, row in enumerate(rows):
+            data |= {f"{prefix}-{i}-id": row.pk, f"{prefix}-{i}-question": question.pk}
+            data |= {f"{prefix}-{i}-{name}": getattr(row, name) for name in ("order", "text", "description", "points")
+                     if hasattr(row, name)}
+    return data | changes
+
+
+def test_admin_new_points_rescale_the_grades_and_zero_points_under_grades_is_refused(
+    client, admin_user, course, student
+):
+    question = factories.QuestionFactory(course=course, max_points=2.0)
+    grade = factories.GradeFactory(submission=factories.SubmissionFactory(student=student, question=question),
+                                   score=1.5)
+    client.force_login(admin_user)
+    url = reverse("admin:domain_question_change", args=[question.pk])
+
+    response = client.post(url, _question_change_data(question, max_points=0))
+    assert response.status_code == 200  # the form again, with the error
+    assert "its points must stay above 0" in response.content.decode()
+
+    response = client.post(url, _question_change_data(question, max_points=4))
+    assert response.status_code == 302, response.content.decode()[-3000:]
+    grade.refresh_from_db()
+    question.refresh_from_db()
+    assert (question.max_points, grade.score) == (4.0, 3.0)

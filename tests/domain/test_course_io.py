@@ -96,6 +96,19 @@ def test_reimport_updates_in_place_replaces_answers_and_keeps_absent_objects_and
     assert report.updated["units"] == 2 and report.updated["questions"] == 1 and report.updated["skills"] == 1
 
 
+def test_reimport_with_new_points_rescales_the_questions_grades():
+    course = import_course(document=sample_document())
+    salt = course.questions.get(external_id="EM_45b")
+    grade = factories.GradeFactory(submission=factories.SubmissionFactory(question=salt), score=salt.max_points / 2)
+
+    doc = sample_document()
+    doc["questions"][0]["max_points"] = salt.max_points * 4
+    import_course_document(document=doc)
+
+    grade.refresh_from_db()
+    assert grade.score == salt.max_points * 2
+
+
 def test_import_refuses_a_unit_order_held_by_an_existing_unit_missing_from_the_file():
     course = import_course(document=sample_document())
     services.unit_create(course=course, order=3, title="Booleans", external_id="ch3")
@@ -249,6 +262,7 @@ MALFORMED = [
     ("duplicate question", lambda d: d["questions"][1].update(external_id="EM_45b"),
      "$.questions[1].external_id: duplicate question external_id 'EM_45b'"),
     ("negative max points", lambda d: d["questions"][0].update(max_points=-1), "$.questions[0].max_points"),
+    ("too many points", lambda d: d["questions"][0].update(max_points=1e308), "$.questions[0].max_points"),
     ("no reference answer", lambda d: d["questions"][0].update(reference_answers=[]),
      "$.questions[0].reference_answers: at least one reference answer"),
     ("blank reference answer", lambda d: d["questions"][0]["reference_answers"][0].update(text=""),

@@ -181,6 +181,37 @@ def test_question_update_replaces_only_what_is_given(course):
         services.question_update(question=question, reference_answers=[])
 
 
+def test_new_points_rescale_the_questions_grades_to_the_same_share_of_full_marks(course):
+    question = factories.QuestionFactory(course=course, max_points=2.0)
+    graded = factories.SubmissionFactory(question=question)
+    first = factories.GradeFactory(submission=graded, score=2.0, source="model", model_version="v1")
+    latest = factories.GradeFactory(submission=graded, score=1.5)
+    other = factories.GradeFactory(score=1.0)  # another question's grade is left alone
+
+    services.question_update(question=question, max_points=1.0)
+
+    for grade in (first, latest, other):
+        grade.refresh_from_db()
+    assert (first.score, latest.score, other.score) == (1.0, 0.75, 1.0)
+    services.question_update(question=question, max_points=3.0)
+    latest.refresh_from_db()
+    assert latest.score == 2.25
+
+
+def test_points_cannot_drop_to_zero_under_grades_nor_exceed_the_limit(course):
+    question = factories.QuestionFactory(course=course, max_points=2.0)
+    with pytest.raises(ValidationError) as info:
+        services.question_update(question=question, max_points=Question.MAX_POINTS_LIMIT + 1)
+    assert "max_points" in errors(info)
+    grade = factories.GradeFactory(submission=factories.SubmissionFactory(question=question), score=1.5)
+    with pytest.raises(ValidationError) as info:
+        services.question_update(question=question, max_points=0.0)
+    assert "must stay above 0" in errors(info)["max_points"][0]
+    question.refresh_from_db()
+    grade.refresh_from_db()
+    assert (question.max_points, grade.score) == (2.0, 1.5)
+
+
 def test_question_delete_removes_its_submissions(course):
     question = factories.QuestionFactory(course=course)
     factories.SubmissionFactory(question=question)

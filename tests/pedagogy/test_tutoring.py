@@ -107,6 +107,25 @@ def test_a_reply_quoting_any_demo_reference_is_withheld_whatever_the_student_ask
             assert found == expected, (q["external_id"], message)
 
 
+def test_a_reply_holding_a_short_references_few_words_reveals_it_only_to_a_message_close_to_its_question():
+    """The reference of "what is meant by formatted string literal?" adds two words to its prompt, "f" and
+    "prefixed": a reply on bytes literals holds both, and is no hint unless the message is near the question."""
+    question = _demo_questions("intro-python")["m00022-def1"]
+    reference = question["reference_answers"][0]["text"]
+    reply = "A bytes literal is prefixed with b (an f prefix would make it a formatted string instead)."
+
+    def revealed(similarity: float, text: str = "how do i write a bytes literal") -> int | None:
+        return _revealed_question_id(references=[(1, reference)], prompts={1: question["prompt"]},
+                                     sims={1: similarity}, text=text, reply=reply)
+
+    assert revealed(0.15) is None and revealed(0.4) is None
+    assert revealed(0.6, text="what is an f string") == 1
+    # A longer reference is caught further from its question (its words are not held by chance).
+    assert _revealed_question_id(references=[(1, f"{reference} Expressions in braces are replaced by their values")],
+                                 prompts={1: question["prompt"]}, sims={1: 0.25}, text="what goes in braces",
+                                 reply=f"{reference} Expressions in braces are replaced by their values.") == 1
+
+
 def test_reading_questions_are_still_answered_from_the_material_with_their_citation(python_course, conversation):
     reply = compose_reply(conversation=conversation, text="how do i make a list")  # no assigned question on it
     assert reply.intent == "material" and reply.hint_level == 0 and reply.question_id is None
