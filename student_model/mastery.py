@@ -167,6 +167,19 @@ def record_graded_submission(*, submission_id: int) -> None:
         transaction.on_commit(lambda: _queue_retraining(course.pk))
 
 
+def record_regraded_answers(*, course: Course, skills_by_student: dict[int, set[int]]) -> None:
+    """After a bulk regrade: each learner's mastery of the regraded questions' skills, replayed once rather
+    than once per regraded answer. ``skills_by_student``: student id -> skill ids."""
+    skills_by_student = {student_id: ids for student_id, ids in skills_by_student.items() if ids}
+    if not skills_by_student:
+        return
+    ensure_active_tracer(course=course)
+    for student_id, skill_ids in sorted(skills_by_student.items()):
+        update_student_mastery(course=course, student_id=student_id, skill_ids=sorted(skill_ids))
+    if retraining_due(course=course):
+        transaction.on_commit(lambda: _queue_retraining(course.pk))
+
+
 def _queue_retraining(course_id: int) -> None:
     from .tasks import retrain_course_tracer
 

@@ -27,7 +27,7 @@ from domain import selectors as domain_selectors
 from domain.models import Course, Question
 from tutor.ml.grading.predictor import get_predictor
 
-from . import grading, ml_registry, selectors
+from . import grading, mastery_selectors, ml_registry, selectors
 from .models import RegradeRun, Submission
 from .review_services import record_model_grade
 
@@ -145,6 +145,30 @@ def _regrade(run: RegradeRun) -> None:
         model_version=version.version, total=len(ids), kept=scope.teacher_graded, updated_at=timezone.now()
     )
     references: dict[int, list[str]] = {}
+    regraded: dict[int, set[int]] = {}  # student id -> question ids, for the mastery update at the end
+    try:
+        _regrade_batches(run, ids=ids, predictor=predictor, model_version=version.version,
+                         references=references, regraded=regraded)
+    finally:  # also after a failure: the answers regraded so far count
+        _update_mastery(course=run.course, regraded=regraded)
+
+
+def _update_mastery(*, course: Course, regraded: dict[int, set[int]]) -> None:
+    # Imported late: the mastery module imports the services this one does. A tracer failure loses no grade.
+    from .mastery import record_regraded_answers
+
+    try:
+        skills = mastery_selectors.question_skills(course=course)
+        record_regraded_answers(
+            course=course,
+            skills_by_student={student: {k for q in ids for k in skills.get(q, ())} for student, ids in regraded.items()},
+        )
+    except Exception:
+        logger.exception("Could not update mastery after regrading in course %s.", course.pk)
+
+
+def _regrade_batches(run: RegradeRun, *, ids: list[int], predictor, model_version: str,
+                     references: dict[int, list[str]], regraded: dict[int, set[int]]) -> None:
     for start in range(0, len(ids), BATCH_SIZE):
         submissions = list(
             Submission.objects.filter(pk__in=ids[start:start + BATCH_SIZE]).select_related("question")
@@ -157,13 +181,16 @@ def _regrade(run: RegradeRun) -> None:
         )
         outcomes = [
             _store(
-                submission_id=submission.pk, model_version=version.version,
+                submission_id=submission.pk, model_version=model_version,
                 grade=grading.compose_grade(
                     submission=submission, references=references[submission.question_id], prediction=prediction
                 ),
             )
             for submission, prediction in zip(submissions, predictions)
         ]
+        for submission, outcome in zip(submissions, outcomes):
+            if outcome != KEPT:
+                regraded.setdefault(submission.student_id, set()).add(submission.question_id)
         RegradeRun.objects.filter(pk=run.pk).update(
             done=F("done") + outcomes.count(CHANGED) + outcomes.count(SAME),
             changed=F("changed") + outcomes.count(CHANGED),
@@ -186,6 +213,6 @@ def _store(*, submission_id: int, grade: grading.ModelGrade, model_version: str)
         return KEPT
     record_model_grade(
         submission=submission, score=grade.score, verdict=grade.verdict, confidence=grade.confidence,
-        feedback=grade.feedback, model_version=model_version,
+        feedback=grade.feedback, model_version=model_version, update_mastery=False,
     )
     return CHANGED if current.verdict != grade.verdict or abs(current.score - grade.score) > 1e-6 else SAME

@@ -47,16 +47,18 @@ def should_release(*, policy: ReleasePolicy, confidence: float | None) -> bool:
 
 @transaction.atomic
 def record_model_grade(
-    *, submission: Submission, score: float, verdict: str, confidence: float, feedback: str, model_version: str
+    *, submission: Submission, score: float, verdict: str, confidence: float, feedback: str, model_version: str,
+    update_mastery: bool = True,
 ) -> Grade:
-    """Store the grader's grade and release it, or hold it for review, by the course's release policy."""
+    """Store the grader's grade and release it, or hold it for review, by the course's release policy
+    (``update_mastery``: see ``services.record_grade``)."""
     policy = selectors.release_policy_for(course=submission.question.course)
     release = should_release(policy=policy, confidence=confidence)
     before = grade_snapshot(submission=submission, grade=selectors.latest_grade(submission=submission))
     grade = record_grade(
         submission=submission, score=score, verdict=verdict, confidence=confidence, feedback=feedback,
         source=Grade.Source.MODEL, model_version=model_version,
-        status=Submission.Status.GRADED if release else Submission.Status.NEEDS_REVIEW,
+        status=Submission.Status.GRADED if release else Submission.Status.NEEDS_REVIEW, update_mastery=update_mastery,
     )
     after = grade_snapshot(submission=submission, grade=grade)
     after["threshold"] = policy.confidence_threshold if policy.auto_release else None

@@ -108,8 +108,10 @@ def record_grade(
     model_version: str = "",
     graded_by: AbstractBaseUser | None = None,
     status: str = Submission.Status.GRADED,
+    update_mastery: bool = True,
 ) -> Grade:
-    """Store a grade for a submission and move the submission to ``status``."""
+    """Store a grade for a submission and move the submission to ``status``. ``update_mastery=False``: the
+    caller updates the learner's mastery itself (a bulk regrade does it once per learner)."""
     max_points = submission.question.max_points
     if score > max_points:
         raise ValidationError({"score": f"Score {score:g} is above the question's {max_points:g} points."})
@@ -128,7 +130,8 @@ def record_grade(
     submission.status = status
     submission.save(update_fields=["status"])
     transaction.on_commit(lambda: notify_submission_changed(submission))
-    transaction.on_commit(lambda: _update_mastery(submission.pk))
+    if update_mastery:
+        transaction.on_commit(lambda: _update_mastery(submission.pk))
     return grade
 
 

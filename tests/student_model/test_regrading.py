@@ -227,3 +227,28 @@ def test_the_command_regrades_a_course(active_grader, course, course_work):
     assert "succeeded: Regraded 4 answers with test-grader" in out.getvalue()
     with pytest.raises(CommandError, match="No question"):
         call_command("regrade", "--course", course.slug, "--question", str(course_work["outside"].question.pk))
+
+
+def test_a_regrade_updates_each_learners_mastery_once(active_grader, course, teacher, monkeypatch):
+    from student_model import mastery
+    from student_model.models import SkillMastery
+
+    ReleasePolicy.objects.create(course=course, confidence_threshold=0.0)
+    skill = factories.SkillFactory(course=course, slug="separating-mixtures")
+    question = factories.QuestionFactory(course=course, prompt=PROMPT, reference=REFERENCE)
+    question.skills.add(skill)
+    learner = factories.UserFactory(username="learner")
+    factories.EnrollmentFactory(user=learner, course=course)
+    for answer in ANSWERS:
+        submission = _model_graded(question, answer)
+        Submission.objects.filter(pk=submission.pk).update(student=learner)
+    replays = []
+    replay = mastery.update_student_mastery
+    monkeypatch.setattr(mastery, "update_student_mastery",
+                        lambda **kwargs: replays.append(kwargs) or replay(**kwargs))
+
+    run = regrading.run_regrade(run_id=regrading.start_regrade(course=course, started_by=teacher, enqueue=False).pk)
+
+    assert run.status == RegradeRun.Status.SUCCEEDED and run.done == 3, run.message
+    assert [(r["student_id"], r["skill_ids"]) for r in replays] == [(learner.pk, [skill.pk])]
+    assert SkillMastery.objects.get(student=learner, skill=skill).attempts == 3
