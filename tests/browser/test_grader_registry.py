@@ -94,3 +94,39 @@ def test_a_teacher_retrains_and_follows_the_run_then_an_admin_sees_it_in_the_reg
     page.locator(f"#course-{course.slug}").get_by_role("button", name="Roll back").click()
     expect(page.get_by_text("Rolled back: grader-minilm-v1 now grades Physical science")).to_be_visible()
     assert ml_registry.active_version(course_id=course.pk).version == "grader-minilm-v1"
+
+
+def test_a_teacher_regrades_the_course_and_the_card_follows_the_run(live_server, world, monkeypatch, page):
+    from student_model import regrading
+    from student_model.models import Grade, RegradeRun, Submission
+
+    started: list[int] = []
+    monkeypatch.setattr(regrading, "_dispatch", started.append)
+    expect = sync_api.expect
+    course = world["course"]
+    question = factories.QuestionFactory(course=course, prompt="How did you separate the salt from the water?")
+    for answer in ("Evaporation.", "A magnet."):
+        submission = factories.SubmissionFactory(question=question, answer=answer, status=Submission.Status.GRADED)
+        factories.GradeFactory(submission=submission, source=Grade.Source.MODEL, model_version="grader-minilm-v1")
+    sign_in(page, live_server.url, "ms-frizzle")
+    page.goto(f"{live_server.url}/courses/{course.slug}/grader/")
+
+    page.get_by_role("button", name="Regrade").click()
+    expect(page.get_by_text("Regrading the course's 2 model-graded answers.")).to_be_visible()
+    run = RegradeRun.objects.get()
+    assert started == [run.pk]
+    expect(page.locator("[data-regrade-count]")).to_have_text("0 / 2")
+
+    # A worker takes it: the card follows without a reload.
+    RegradeRun.objects.filter(pk=run.pk).update(status="running", done=1, message="Regrading.")
+    expect(page.locator("[data-regrade-count]")).to_have_text("1 / 2")
+    expect(page.locator("[data-regrade-status]")).to_have_text("Running")
+    assert float(page.locator("[data-regrade-progress]").evaluate("el => el.value")) == pytest.approx(0.5)
+
+    RegradeRun.objects.filter(pk=run.pk).update(
+        status="succeeded", done=2, message="Regraded 2 answers with grader-minilm-v1: 1 changed; 0 kept their teacher's grade."
+    )
+    # Finished: the page reloads itself, the form is back and the run is listed with its outcome.
+    expect(page.get_by_text("Regraded 2 answers with grader-minilm-v1: 1 changed")).to_be_visible()
+    expect(page.get_by_role("button", name="Regrade")).to_be_visible()
+    assert page.js_errors == []

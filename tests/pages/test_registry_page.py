@@ -139,7 +139,7 @@ class TestCourseGraderPage:
         assert run.course == course and run.started_by == teacher
         html = response.content.decode()
         assert f"Retraining started (run {run.pk})" in html
-        assert reverse("api-training-run-detail", args=[run.pk]) in html  # polled by static/js/retrain.js
+        assert reverse("api-training-run-detail", args=[run.pk]) in html  # polled by static/js/run_progress.js
         again = client.post(reverse("course-grader-retrain", args=[course.slug]), follow=True)
         assert "already queued or running" in again.content.decode()
 
