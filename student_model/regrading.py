@@ -14,12 +14,11 @@ way keeps the teacher's grade.
 from __future__ import annotations
 
 import logging
-import threading
 
 from django.conf import settings
 from django.contrib.auth.models import AbstractBaseUser
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.db import close_old_connections, transaction
+from django.db import transaction
 from django.db.models import F
 from django.utils import timezone
 
@@ -27,7 +26,7 @@ from domain import selectors as domain_selectors
 from domain.models import Course, Question
 from tutor.ml.grading.predictor import get_predictor
 
-from . import grading, mastery_selectors, ml_registry, selectors
+from . import background, grading, mastery_selectors, ml_registry, selectors
 from .models import RegradeRun, Submission
 from .review_services import record_model_grade
 
@@ -78,7 +77,7 @@ def _dispatch(run_id: int) -> None:
     """Send the run to the `grading` queue; embedded mode (eager Celery, no worker) runs it in a
     background thread of the web process instead, so the request returns and the page follows it."""
     if getattr(settings, "GRADER_RETRAINING_THREAD", False):
-        threading.Thread(target=_run_in_thread, args=(run_id,), name=f"regrade-{run_id}", daemon=True).start()
+        background.start_thread(name=f"regrade-{run_id}", target=lambda: run_regrade(run_id=run_id))
     else:
         queue(run_id=run_id)
 
@@ -92,13 +91,6 @@ def queue(*, run_id: int) -> None:
     except Exception as error:  # noqa: BLE001 - the broker is down: the run must not wait for ever
         logger.exception("Could not queue regrade run %s", run_id)
         _finish(run_id, status=RegradeRun.Status.FAILED, message=f"Could not reach the grading queue: {error}")
-
-
-def _run_in_thread(run_id: int) -> None:
-    try:
-        run_regrade(run_id=run_id)
-    finally:
-        close_old_connections()
 
 
 def run_regrade(*, run_id: int) -> RegradeRun:

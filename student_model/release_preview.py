@@ -12,18 +12,16 @@ from __future__ import annotations
 
 import logging
 import random
-import threading
 
 from django.conf import settings
 from django.core.cache import cache
-from django.db import connections
 
 from domain.models import Course
 from tutor.ml.data.types import GradedAnswer
 from tutor.ml.grading.config import LABELS
 from tutor.ml.release_curve import GradedPrediction, release_curve
 
-from . import ml_registry, selectors
+from . import background, ml_registry, selectors
 from .models import Grade, Submission
 
 SAMPLE_SIZE = 300
@@ -78,26 +76,14 @@ def queue_computation(*, course: Course) -> None:
     if not claim_computation(course=course):
         return
     if getattr(settings, "RELEASE_PREVIEW_THREAD", False):
-        threading.Thread(
-            target=_compute_in_thread, args=(course.pk,), name=f"release-preview-{course.pk}", daemon=True
-        ).start()
+        background.start_thread(name=f"release-preview-{course.pk}", target=compute_release_preview,
+                                args=(course.pk,))
         return
     try:
         compute_release_preview.delay(course.pk)
     except BaseException:
         release_claim(course=course)  # not queued (broker down, or the eager run failed): a reload retries
         raise
-
-
-def _compute_in_thread(course_id: int) -> None:
-    from .tasks import compute_release_preview
-
-    try:
-        compute_release_preview(course_id)
-    except Exception:
-        logger.exception("Computing the release preview of course %s failed.", course_id)
-    finally:
-        connections.close_all()  # this thread's own connections
 
 
 def compute_predictions(*, course: Course, limit: int = SAMPLE_SIZE) -> int:

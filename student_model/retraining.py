@@ -24,7 +24,6 @@ import hashlib
 import logging
 import random
 import shutil
-import threading
 import time
 from dataclasses import asdict, dataclass, field
 from datetime import timedelta
@@ -33,7 +32,7 @@ from pathlib import Path
 from django.conf import settings
 from django.contrib.auth.models import AbstractBaseUser
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.db import close_old_connections, transaction
+from django.db import transaction
 from django.utils import timezone
 
 from domain import selectors as domain_selectors
@@ -43,7 +42,7 @@ from tutor.ml.data.types import GradedAnswer
 from tutor.ml.grading import adapters, promotion
 from tutor.ml.grading.predictor import get_predictor
 
-from . import ml_registry, registry_selectors
+from . import background, ml_registry, registry_selectors
 from .models import GraderVersion, TrainingRun
 
 logger = logging.getLogger(__name__)
@@ -137,16 +136,9 @@ def _dispatch(run_id: int) -> None:
     from .tasks import retrain_grader
 
     if getattr(settings, "GRADER_RETRAINING_THREAD", False):
-        threading.Thread(target=_run_in_thread, args=(run_id,), name=f"retrain-{run_id}", daemon=True).start()
+        background.start_thread(name=f"retrain-{run_id}", target=lambda: run_retraining(run_id=run_id))
     else:
         retrain_grader.delay(run_id)
-
-
-def _run_in_thread(run_id: int) -> None:
-    try:
-        run_retraining(run_id=run_id)
-    finally:
-        close_old_connections()
 
 
 # ---------------------------------------------------------------------------------- running a run

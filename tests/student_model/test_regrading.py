@@ -252,3 +252,17 @@ def test_a_regrade_updates_each_learners_mastery_once(active_grader, course, tea
     assert run.status == RegradeRun.Status.SUCCEEDED and run.done == 3, run.message
     assert [(r["student_id"], r["skill_ids"]) for r in replays] == [(learner.pk, [skill.pk])]
     assert SkillMastery.objects.get(student=learner, skill=skill).attempts == 3
+
+
+@pytest.mark.django_db(transaction=True)  # the thread's own connection sees the committed rows
+def test_in_embedded_mode_a_thread_of_the_web_process_runs_the_regrade(active_grader, course, teacher, course_work,
+                                                                       settings):
+    import threading
+
+    settings.GRADER_RETRAINING_THREAD = True
+    run = regrading.start_regrade(course=course, question=course_work["question"], started_by=teacher)
+    for thread in threading.enumerate():
+        if thread.name == f"regrade-{run.pk}":
+            thread.join(120)
+    run.refresh_from_db()
+    assert (run.status, run.done) == (RegradeRun.Status.SUCCEEDED, 3), run.message

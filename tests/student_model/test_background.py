@@ -1,0 +1,40 @@
+import logging
+import threading
+
+import pytest
+from django.db import connections
+
+from student_model import background
+from student_model.models import RegradeRun
+from tests import factories
+
+
+@pytest.mark.django_db(transaction=True)  # the thread's own connection sees the committed rows
+def test_a_background_job_runs_in_its_own_thread_and_closes_its_connections_after(monkeypatch):
+    course = factories.CourseFactory()
+    seen, closed_in = {}, []
+    close_all = connections.close_all
+    monkeypatch.setattr(connections, "close_all",
+                        lambda: closed_in.append(threading.current_thread().name) or close_all())
+
+    def job(course_id: int) -> None:
+        seen["thread"] = threading.current_thread().name
+        seen["runs"] = RegradeRun.objects.filter(course_id=course_id).count()
+
+    background.start_thread(name="job", target=job, args=(course.pk,)).join(30)
+
+    assert seen == {"thread": "job", "runs": 0}
+    assert closed_in == ["job"]
+
+
+def test_a_failing_background_job_is_logged_and_still_closes_its_connections(caplog, monkeypatch):
+    closed_in = []
+    monkeypatch.setattr(connections, "close_all", lambda: closed_in.append(threading.current_thread().name))
+
+    def job() -> None:
+        raise RuntimeError("broken")
+
+    with caplog.at_level(logging.ERROR):
+        background.start_thread(name="broken-job", target=job).join(30)
+    assert "The background job broken-job failed." in caplog.text and "RuntimeError: broken" in caplog.text
+    assert closed_in == ["broken-job"]
