@@ -582,6 +582,15 @@ class _Writer:
         self.resources = self._match_external(
             Resource.objects.filter(course=course).prefetch_related("skills"), self.plan.resources
         )
+        from student_model.services import check_new_points  # the student model builds on the domain
+
+        for i, item in enumerate(self.plan.questions):
+            existing = self.questions.get(item["external_id"])
+            if existing is not None and float(item["max_points"]) != existing.max_points:
+                try:
+                    check_new_points(question=existing, max_points=float(item["max_points"]))
+                except ValidationError as error:
+                    problems += [f"$.questions[{i}].max_points: {m}" for m in error.message_dict["max_points"]]
         return problems
 
     @staticmethod

@@ -317,7 +317,11 @@ def question_update(
 ) -> Question:
     """Change a question; ``reference_answers``, ``rubric`` and ``skills`` are replaced when given. New points
     rescale the question's grades, so that each keeps its share of full marks."""
-    old_max_points = question.max_points
+    # Read under a lock: two teachers changing the points at once must not rescale the grades from a stale value.
+    old_max_points = (
+        Question.objects.select_for_update().filter(pk=question.pk).values_list("max_points", flat=True).first()
+        if question.pk else question.max_points
+    )
     _apply_fields(question, fields, QUESTION_FIELDS)
     _check_unit(course=question.course, unit=question.unit)
     texts = _clean_reference_answers(reference_answers) if reference_answers is not None else None

@@ -53,10 +53,18 @@ def prepare_serving(*, version_path) -> None:
 
 @dataclass(frozen=True)
 class ModelGrade:
-    score: float  # points
+    score: float  # points, of max_points
     verdict: str
     confidence: float
     feedback: str
+    max_points: float
+
+    def score_in(self, max_points: float) -> float:
+        """The score in the question's points as they are now: a teacher may have changed them while the
+        answer was being graded (their grades were rescaled then; this one keeps its share the same way)."""
+        if max_points == self.max_points or self.max_points <= 0:
+            return min(self.score, max_points)
+        return min(round(self.score / self.max_points * max_points, 9), max_points)
 
 
 def reference_texts(*, question) -> list[str]:
@@ -84,7 +92,8 @@ def compose_grade(*, submission: Submission, references: list[str], prediction: 
             verdict=prediction.verdict, alignment=alignment, answer=submission.answer, question=question.prompt,
             score=points / question.max_points if question.max_points else None, language=language,
         )
-    return ModelGrade(score=points, verdict=prediction.verdict, confidence=round(prediction.confidence, 4), feedback=text)
+    return ModelGrade(score=points, verdict=prediction.verdict, confidence=round(prediction.confidence, 4), feedback=text,
+                      max_points=question.max_points)
 
 
 def grade_submission(*, submission_id: int) -> str:
@@ -123,9 +132,9 @@ def _grade(*, submission: Submission, version) -> str:
         submission = Submission.objects.select_for_update().select_related("question").get(pk=submission.pk)
         if submission.grades.filter(source=Grade.Source.MODEL, model_version=version.version).exists():
             return "skipped: already graded by this model"
-        record_model_grade(
-            submission=submission, score=grade.score, verdict=grade.verdict, confidence=grade.confidence,
-            feedback=grade.feedback, model_version=version.version,
+        record_model_grade(  # the question row is locked with the submission: its points are current
+            submission=submission, score=grade.score_in(submission.question.max_points), verdict=grade.verdict,
+            confidence=grade.confidence, feedback=grade.feedback, model_version=version.version,
         )
     return f"graded: {grade.verdict}"
 

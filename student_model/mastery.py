@@ -5,6 +5,8 @@ Flow: ``record_grade`` commits -> :func:`record_graded_submission` -> the course
 attempts on the question's skills -> ``SkillMastery`` (current estimate) and ``MasteryEvent``
 (one per attempt and skill, for trends). Replaying the whole sequence, not just the new answer,
 means a teacher's override of an earlier outcome rewrites that skill's events from that point.
+A bulk regrade stores its grades without this per-grade update and calls
+:func:`record_regraded_answers` once at its end: one replay per learner.
 
 Retraining: when a course's released interactions have grown by ``retrain_every`` since the
 active tracer was fitted (or cross the Transformer threshold), ``retrain_course_tracer`` is queued

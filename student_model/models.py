@@ -147,6 +147,7 @@ class GradeEvent(models.Model):
         ACCEPTED = "accepted", "Accepted by a teacher"
         OVERRIDDEN = "overridden", "Overridden by a teacher"
         RELEASED = "released", "Released by a teacher"
+        RESCALED = "rescaled", "Rescaled with the question's new points"
 
     submission = models.ForeignKey(Submission, on_delete=models.CASCADE, related_name="events")
     action = models.CharField(max_length=20, choices=Action.choices)

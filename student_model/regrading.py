@@ -142,14 +142,21 @@ def _regrade(run: RegradeRun) -> None:
         _regrade_batches(run, ids=ids, predictor=predictor, model_version=version.version,
                          references=references, regraded=regraded)
     finally:  # also after a failure: the answers regraded so far count
-        _update_mastery(course=run.course, regraded=regraded)
+        _update_mastery(run=run, regraded=regraded)
 
 
-def _update_mastery(*, course: Course, regraded: dict[int, set[int]]) -> None:
+def _update_mastery(*, run: RegradeRun, regraded: dict[int, set[int]]) -> None:
     # Imported late: the mastery module imports the services this one does. A tracer failure loses no grade.
     from .mastery import record_regraded_answers
 
+    course = run.course
+    if not regraded:
+        return
     try:
+        # A heartbeat first: on a large course the replay takes a while, and a silent run counts as abandoned.
+        RegradeRun.objects.filter(pk=run.pk, status=RegradeRun.Status.RUNNING).update(
+            message="Updating the learners' mastery.", updated_at=timezone.now()
+        )
         skills = mastery_selectors.question_skills(course=course)
         record_regraded_answers(
             course=course,
@@ -171,17 +178,16 @@ def _regrade_batches(run: RegradeRun, *, ids: list[int], predictor, model_versio
         predictions = predictor.grade_many(
             [(s.question.prompt, references[s.question_id], s.answer) for s in submissions]
         )
-        outcomes = [
-            _store(
+        outcomes = []
+        for submission, prediction in zip(submissions, predictions):
+            outcome = _store(
                 submission_id=submission.pk, model_version=model_version,
                 grade=grading.compose_grade(
                     submission=submission, references=references[submission.question_id], prediction=prediction
                 ),
             )
-            for submission, prediction in zip(submissions, predictions)
-        ]
-        for submission, outcome in zip(submissions, outcomes):
-            if outcome != KEPT:
+            outcomes.append(outcome)
+            if outcome != KEPT:  # noted at once: after a failure later in the batch, its learners count too
                 regraded.setdefault(submission.student_id, set()).add(submission.question_id)
         RegradeRun.objects.filter(pk=run.pk).update(
             done=F("done") + outcomes.count(CHANGED) + outcomes.count(SAME),
@@ -203,8 +209,9 @@ def _store(*, submission_id: int, grade: grading.ModelGrade, model_version: str)
     current = selectors.latest_grade(submission=submission)
     if selectors.grade_stands(submission=submission, grade=current):
         return KEPT
+    score = grade.score_in(submission.question.max_points)  # locked with the submission: current points
     record_model_grade(
-        submission=submission, score=grade.score, verdict=grade.verdict, confidence=grade.confidence,
+        submission=submission, score=score, verdict=grade.verdict, confidence=grade.confidence,
         feedback=grade.feedback, model_version=model_version, update_mastery=False,
     )
-    return CHANGED if current.verdict != grade.verdict or abs(current.score - grade.score) > 1e-6 else SAME
+    return CHANGED if current.verdict != grade.verdict or abs(current.score - score) > 1e-6 else SAME

@@ -13,7 +13,7 @@ from django.utils import timezone
 
 from domain.models import Enrollment, Question
 
-from .models import Grade, Submission
+from .models import Grade, GradeEvent, Submission
 
 logger = logging.getLogger(__name__)
 
@@ -149,17 +149,34 @@ def rescale_question_grades(*, question: Question, old_max_points: float) -> int
     """``question``'s points changed from ``old_max_points``: each of its grades (every grading, not only the
     current ones) keeps its share of full marks, so a 1.5 of 2 becomes a 0.75 of 1 and no grade lies above the
     question's points. Points cannot drop to 0 under existing grades: their shares would be lost. The mastery
-    estimates read shares and stay as they are. Returns how many grades were rescaled."""
+    estimates read shares and stay as they are. Each submission's audit trail records the change of its current
+    grade, and the students' open pages are told. Returns how many grades were rescaled."""
     check_new_points(question=question, max_points=question.max_points)
-    grades = Grade.objects.filter(submission__question=question)
     if question.max_points == old_max_points or old_max_points <= 0 or question.max_points <= 0:
         return 0  # from 0 points every grade is 0, which is its share of any points
     factor = question.max_points / old_max_points
-    rescaled = list(grades.only("pk", "score").select_for_update(of=("self",)))
+    rescaled = list(
+        Grade.objects.filter(submission__question=question).select_for_update(of=("self",))
+        .select_related("submission").order_by("submission_id", "-created_at", "-id")
+    )
+    events, submissions = [], {}
     for grade in rescaled:
+        before = grade.score
         # Rounded: the share survives, float noise (0.3 / 0.1 * 0.1) does not lift full marks above the points.
-        grade.score = min(round(grade.score * factor, 9), question.max_points)
-    return Grade.objects.bulk_update(rescaled, ["score"], batch_size=500)
+        grade.score = min(round(before * factor, 9), question.max_points)
+        if grade.submission_id not in submissions:  # the first of each submission is its current grade
+            submissions[grade.submission_id] = grade.submission
+            state = {"grade_id": grade.pk, "verdict": grade.verdict, "source": grade.source,
+                     "status": grade.submission.status}
+            events.append(GradeEvent(
+                submission_id=grade.submission_id, action=GradeEvent.Action.RESCALED,
+                before=state | {"score": before, "max_points": old_max_points},
+                after=state | {"score": grade.score, "max_points": question.max_points},
+            ))
+    count = Grade.objects.bulk_update(rescaled, ["score"], batch_size=500)
+    GradeEvent.objects.bulk_create(events, batch_size=500)
+    transaction.on_commit(lambda: [notify_submission_changed(s) for s in submissions.values()])
+    return count
 
 
 def _update_mastery(submission_id: int) -> None:

@@ -109,6 +109,21 @@ def test_reimport_with_new_points_rescales_the_questions_grades():
     assert grade.score == salt.max_points * 2
 
 
+def test_reimport_refuses_zero_points_for_a_question_with_grades_naming_it():
+    course = import_course(document=sample_document())
+    salt = course.questions.get(external_id="EM_45b")
+    factories.GradeFactory(submission=factories.SubmissionFactory(question=salt), score=salt.max_points)
+    doc = sample_document()
+    doc["questions"][0]["max_points"] = 0
+
+    assert problems_of(doc) == [
+        "$.questions[0].max_points: This question has grades: its points must stay above 0 (grades keep their "
+        "share of full marks when the points change)."
+    ]
+    salt.refresh_from_db()
+    assert salt.max_points > 0
+
+
 def test_import_refuses_a_unit_order_held_by_an_existing_unit_missing_from_the_file():
     course = import_course(document=sample_document())
     services.unit_create(course=course, order=3, title="Booleans", external_id="ch3")

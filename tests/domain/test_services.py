@@ -1,5 +1,6 @@
 import pytest
 from django.core.exceptions import ValidationError
+from django.urls import reverse
 
 from domain import services
 from domain.models import Enrollment, Question, Resource
@@ -181,18 +182,32 @@ def test_question_update_replaces_only_what_is_given(course):
         services.question_update(question=question, reference_answers=[])
 
 
-def test_new_points_rescale_the_questions_grades_to_the_same_share_of_full_marks(course):
+def test_new_points_rescale_the_questions_grades_to_the_same_share_of_full_marks(
+    course, teacher, client, django_capture_on_commit_callbacks, monkeypatch
+):
+    from student_model import services as student_services
+
+    told = []
+    monkeypatch.setattr(student_services, "notify_submission_changed", lambda submission: told.append(submission.pk))
     question = factories.QuestionFactory(course=course, max_points=2.0)
-    graded = factories.SubmissionFactory(question=question)
+    graded = factories.SubmissionFactory(question=question, status="graded")
     first = factories.GradeFactory(submission=graded, score=2.0, source="model", model_version="v1")
     latest = factories.GradeFactory(submission=graded, score=1.5)
     other = factories.GradeFactory(score=1.0)  # another question's grade is left alone
 
-    services.question_update(question=question, max_points=1.0)
+    with django_capture_on_commit_callbacks(execute=True):
+        services.question_update(question=question, max_points=1.0)
 
     for grade in (first, latest, other):
         grade.refresh_from_db()
     assert (first.score, latest.score, other.score) == (1.0, 0.75, 1.0)
+    event = graded.events.get()  # the audit trail: the current grade's change
+    assert (event.action, event.before["score"], event.after["score"]) == ("rescaled", 1.5, 0.75)
+    assert (event.before["max_points"], event.after["max_points"], event.after["grade_id"]) == (2.0, 1.0, latest.pk)
+    assert told == [graded.pk]  # the student's open pages are told
+    client.force_login(teacher)
+    history = client.get(reverse("review-history", args=[graded.pk])).content.decode()
+    assert "Rescaled with the question" in history and "1.50 / 2" in history and "0.75 / 1 · correct" in history
     services.question_update(question=question, max_points=3.0)
     latest.refresh_from_db()
     assert latest.score == 2.25

@@ -229,10 +229,9 @@ def test_the_command_regrades_a_course(active_grader, course, course_work):
         call_command("regrade", "--course", course.slug, "--question", str(course_work["outside"].question.pk))
 
 
-def test_a_regrade_updates_each_learners_mastery_once(active_grader, course, teacher, monkeypatch):
-    from student_model import mastery
-    from student_model.models import SkillMastery
-
+@pytest.fixture
+def learner_work(course):
+    """Three model-graded answers of one learner to a question with a skill."""
     ReleasePolicy.objects.create(course=course, confidence_threshold=0.0)
     skill = factories.SkillFactory(course=course, slug="separating-mixtures")
     question = factories.QuestionFactory(course=course, prompt=PROMPT, reference=REFERENCE)
@@ -242,16 +241,82 @@ def test_a_regrade_updates_each_learners_mastery_once(active_grader, course, tea
     for answer in ANSWERS:
         submission = _model_graded(question, answer)
         Submission.objects.filter(pk=submission.pk).update(student=learner)
-    replays = []
-    replay = mastery.update_student_mastery
-    monkeypatch.setattr(mastery, "update_student_mastery",
-                        lambda **kwargs: replays.append(kwargs) or replay(**kwargs))
+    return {"learner": learner, "skill": skill}
 
-    run = regrading.run_regrade(run_id=regrading.start_regrade(course=course, started_by=teacher, enqueue=False).pk)
+
+@pytest.fixture
+def replays(monkeypatch):
+    from student_model import mastery
+
+    calls = []
+    replay = mastery.update_student_mastery
+    monkeypatch.setattr(mastery, "update_student_mastery", lambda **kwargs: calls.append(kwargs) or replay(**kwargs))
+    return calls
+
+
+def test_a_regrade_updates_each_learners_mastery_once(active_grader, course, teacher, learner_work, replays,
+                                                       django_capture_on_commit_callbacks):
+    from student_model.models import SkillMastery
+
+    learner, skill = learner_work["learner"], learner_work["skill"]
+    with django_capture_on_commit_callbacks(execute=True):  # a per-answer update would run on commit
+        run = regrading.run_regrade(run_id=regrading.start_regrade(course=course, started_by=teacher,
+                                                                   enqueue=False).pk)
 
     assert run.status == RegradeRun.Status.SUCCEEDED and run.done == 3, run.message
     assert [(r["student_id"], r["skill_ids"]) for r in replays] == [(learner.pk, [skill.pk])]
     assert SkillMastery.objects.get(student=learner, skill=skill).attempts == 3
+
+
+def test_a_regrade_that_fails_midway_still_updates_the_mastery_of_what_it_regraded(
+    active_grader, course, teacher, learner_work, replays, monkeypatch
+):
+    from student_model import grading
+
+    compose = grading.compose_grade
+    composed = []
+
+    def compose_until_the_third(**kwargs):
+        composed.append(kwargs["submission"].pk)
+        if len(composed) == 3:
+            raise RuntimeError("the third answer breaks")
+        return compose(**kwargs)
+
+    monkeypatch.setattr(regrading, "BATCH_SIZE", 4)
+    monkeypatch.setattr(grading, "compose_grade", compose_until_the_third)
+    run = regrading.run_regrade(run_id=regrading.start_regrade(course=course, started_by=teacher, enqueue=False).pk)
+
+    assert run.status == RegradeRun.Status.FAILED and "the third answer breaks" in run.message
+    assert Grade.objects.filter(model_version="test-grader").count() == 2
+    assert [r["student_id"] for r in replays] == [learner_work["learner"].pk]
+
+
+def test_a_grade_keeps_its_share_when_the_points_change_while_it_is_computed(active_grader, course, teacher,
+                                                                             course_work, monkeypatch):
+    from domain import services as domain_services
+    from student_model import grading
+
+    question = course_work["question"]  # 2 points
+    compose = grading.compose_grade
+
+    def compose_then_double_the_points(**kwargs):
+        grade = compose(**kwargs)
+        if question.max_points == 2.0:
+            domain_services.question_update(question=question, max_points=4.0)
+        return grade
+
+    shares = {}
+    monkeypatch.setattr(grading, "compose_grade",
+                        lambda **kwargs: shares.setdefault(kwargs["submission"].pk, compose_then_double_the_points(**kwargs)))
+    run = regrading.run_regrade(run_id=regrading.start_regrade(course=course, question=question, started_by=teacher,
+                                                               enqueue=False).pk)
+
+    assert run.status == RegradeRun.Status.SUCCEEDED, run.message
+    for submission in course_work["model_graded"]:
+        stored = submission.grades.get(model_version="test-grader")
+        computed = shares[submission.pk]
+        assert computed.max_points == 2.0 and stored.score == pytest.approx(computed.score * 2)
+    assert any(grade.score > 0 for grade in shares.values())  # else doubling would change nothing
 
 
 @pytest.mark.django_db(transaction=True)  # the thread's own connection sees the committed rows
