@@ -176,3 +176,11 @@ def test_a_failure_while_grading_puts_the_submission_back_to_wait(active_grader,
     submission.refresh_from_db()
     assert submission.status == Submission.Status.RECEIVED  # not 'grading' for ever
     assert grading.pending_submission_ids() == [submission.pk]
+
+
+def test_a_model_grade_keeps_its_share_in_points_changed_while_it_was_computed():
+    from student_model.grading import ModelGrade
+
+    grade = ModelGrade(score=1.5, verdict="partially_correct", confidence=0.8, feedback="", max_points=2.0)
+    assert (grade.score_in(2.0), grade.score_in(4.0), grade.score_in(1.0)) == (1.5, 3.0, 0.75)
+    assert ModelGrade(score=0.0, verdict="incorrect", confidence=0.8, feedback="", max_points=0.0).score_in(3.0) == 0.0
