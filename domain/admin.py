@@ -157,7 +157,7 @@ class QuestionAdmin(admin.ModelAdmin):
         if change and "max_points" in form.changed_data:
             from student_model.services import rescale_question_grades  # the student model builds on the domain
 
-            rescale_question_grades(question=obj, old_max_points=form.initial["max_points"])
+            rescale_question_grades(question=obj, old_max_points=form.initial["max_points"], actor=request.user)
 
     @admin.display(description="prompt", ordering="prompt")
     def short_prompt(self, obj: Question) -> str:

@@ -66,6 +66,7 @@ class ServiceViewSet(
     update_service: Callable[..., Model]
     delete_service: Callable[..., None]
     service_object_kwarg: str  # how the services name the object, e.g. ``unit=``
+    update_takes_actor = False  # the update service records who made the change (``actor=``)
 
     def course_of(self, obj: Model) -> Course:
         return obj.course
@@ -107,7 +108,8 @@ class EditableServiceViewSet(ServiceViewSet):
         context = {**self.get_serializer_context(), "course": self.course_of(obj)}
         serializer = self.get_serializer(data=request.data, partial=True, context=context)
         serializer.is_valid(raise_exception=True)
-        obj = type(self).update_service(**{self.service_object_kwarg: obj}, **serializer.validated_data)
+        actor = {"actor": request.user} if self.update_takes_actor else {}
+        obj = type(self).update_service(**{self.service_object_kwarg: obj}, **actor, **serializer.validated_data)
         return Response(self.output(obj))
 
 
@@ -204,6 +206,7 @@ class QuestionViewSet(EditableServiceViewSet):
     update_serializer_class = s.QuestionUpdateSerializer
     create_service = services.question_create
     update_service = services.question_update
+    update_takes_actor = True  # new points rescale grades: the audit trail names the teacher
     delete_service = services.question_delete
     service_object_kwarg = "question"
     filterset_class = filters.QuestionFilter

@@ -313,10 +313,12 @@ def question_update(
     reference_answers: list[str] | list[dict] | None = None,
     rubric: list[dict] | None = None,
     skills: Iterable[Skill] | None = None,
+    actor: AbstractBaseUser | None = None,
     **fields: Any,
 ) -> Question:
     """Change a question; ``reference_answers``, ``rubric`` and ``skills`` are replaced when given. New points
-    rescale the question's grades, so that each keeps its share of full marks."""
+    rescale the question's grades, so that each keeps its share of full marks (``actor``: who changed them,
+    for the grades' audit trail)."""
     # Read under a lock: two teachers changing the points at once must not rescale the grades from a stale value.
     old_max_points = (
         Question.objects.select_for_update().filter(pk=question.pk).values_list("max_points", flat=True).first()
@@ -331,7 +333,7 @@ def question_update(
     if question.max_points != old_max_points:
         from student_model.services import rescale_question_grades  # the student model builds on the domain
 
-        rescale_question_grades(question=question, old_max_points=old_max_points)
+        rescale_question_grades(question=question, old_max_points=old_max_points, actor=actor)
     if texts is not None:
         _replace_reference_answers(question, texts)
     if items is not None:

@@ -145,7 +145,9 @@ def check_new_points(*, question: Question, max_points: float) -> None:
 
 
 @transaction.atomic
-def rescale_question_grades(*, question: Question, old_max_points: float) -> int:
+def rescale_question_grades(
+    *, question: Question, old_max_points: float, actor: AbstractBaseUser | None = None
+) -> int:
     """``question``'s points changed from ``old_max_points``: each of its grades (every grading, not only the
     current ones) keeps its share of full marks, so a 1.5 of 2 becomes a 0.75 of 1 and no grade lies above the
     question's points. Points cannot drop to 0 under existing grades: their shares would be lost. The mastery
@@ -169,7 +171,7 @@ def rescale_question_grades(*, question: Question, old_max_points: float) -> int
             state = {"grade_id": grade.pk, "verdict": grade.verdict, "source": grade.source,
                      "status": grade.submission.status}
             events.append(GradeEvent(
-                submission_id=grade.submission_id, action=GradeEvent.Action.RESCALED,
+                submission_id=grade.submission_id, action=GradeEvent.Action.RESCALED, actor=actor,
                 before=state | {"score": before, "max_points": old_max_points},
                 after=state | {"score": grade.score, "max_points": question.max_points},
             ))

@@ -258,3 +258,4 @@ def test_new_points_rescale_the_grades_and_bad_points_are_a_400(world, client_fo
     assert response.status_code == 200, response.data
     grade.refresh_from_db()
     assert grade.score == pytest.approx(world.question.max_points * 1.5)
+    assert grade.submission.events.get().actor == world.users["teacher"]  # the audit trail names who

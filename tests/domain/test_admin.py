@@ -153,3 +153,4 @@ def test_admin_new_points_rescale_the_grades_and_zero_points_under_grades_is_ref
     grade.refresh_from_db()
     question.refresh_from_db()
     assert (question.max_points, grade.score) == (4.0, 3.0)
+    assert grade.submission.events.get().actor == admin_user
