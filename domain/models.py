@@ -1,6 +1,7 @@
 """What is taught: courses, their units, skills, questions and resources, and who takes part."""
 
 from django.conf import settings
+from django.core.exceptions import ValidationError
 from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
 
@@ -72,6 +73,14 @@ class SkillPrerequisite(models.Model):
         return f"{self.prerequisite} -> {self.skill}"
 
 
+MIN_POINTS = 0.01  # below this, scores of a share of the points are lost to float rounding
+
+
+def validate_points(value: float) -> None:
+    if 0 < value < MIN_POINTS:
+        raise ValidationError(f"A question is worth 0 points (practice) or at least {MIN_POINTS:g}.")
+
+
 class Question(models.Model):
     course = models.ForeignKey(Course, on_delete=models.CASCADE, related_name="questions")
     unit = models.ForeignKey(Unit, on_delete=models.SET_NULL, null=True, blank=True, related_name="questions")
@@ -80,7 +89,9 @@ class Question(models.Model):
     prompt = models.TextField()
     MAX_POINTS_LIMIT = 1000.0
     max_points = models.FloatField(
-        default=1.0, validators=[MinValueValidator(0.0), MaxValueValidator(MAX_POINTS_LIMIT)]
+        default=1.0,
+        validators=[MinValueValidator(0.0), MaxValueValidator(MAX_POINTS_LIMIT), validate_points],
+        help_text=f"0 (practice, not scored) or {MIN_POINTS:g} to {MAX_POINTS_LIMIT:g}.",
     )
     skills = models.ManyToManyField(Skill, blank=True, related_name="questions")
     updated_at = models.DateTimeField(auto_now=True)  # with the count and the top id: the tutor's caches' version

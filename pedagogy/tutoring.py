@@ -71,6 +71,7 @@ _QUESTION_NUMBER = re.compile(r"\b(?:question|q|frage|aufgabe)\s*(?:#|no\.?|nr\.
 _PROMPT_PARTS = re.compile(
     r"[?;]|,?\s+(?:and|und)\s+(?=(?:what|how|why|which|who|when|where|was|wie|warum|wann|wo|welche)\b)", re.I
 )
+_CLAUSES = re.compile(r"[,;:.!?]+")
 _ANOTHER_HINT = re.compile(r"\b(another|more|next|one more|further|second|third)\s+hints?\b|\bhint\b"
                            r"|\b(hinweise?|tipps?)\b", re.I)  # German too: a hint follows the question's language
 
@@ -110,16 +111,26 @@ def _reveals(reply: str, *, prompt: str, reference: str, similarity: float) -> b
             and len(added & _stems(reply)) / len(added) >= REVEAL_COVERAGE)
 
 
-def _asks_part_only(text: str, *, prompt: str, reference: str) -> bool:
-    """The prompt asks several things and the message leaves out one that the reference answers: "What does
-    REPL stand for?" of "What does REPL stand for, and what does it describe?" (answered "…, which describes
-    the repetitive nature of a shell") is a question about the reading. "What does PEP stand for?" is not: the
-    reference of "What does PEP stand for, and what does it describe?" answers only that part."""
+def _asks_part_only(text: str, *, prompt: str, reference: str, reply: str) -> bool:
+    """The prompt asks several things, the message leaves out one that the reference answers, and the reply
+    does not answer that one either: then the message is a question about the reading. "What does REPL stand
+    for?" of "What does REPL stand for, and what does it describe?" (answered "REPL stands for "read-eval-print
+    loop," which describes the repetitive nature of a shell") is one when the reply only expands the
+    abbreviation; a reply that also says what it describes gives the whole answer away. "What does PEP stand
+    for?" never is: the reference of "What does PEP stand for, and what does it describe?" answers only that
+    part."""
     asked = _stems(text)
     parts = [words for words in map(_stems, _PROMPT_PARTS.split(prompt)) if words]
-    return any(words & asked for words in parts) and any(
-        not words & asked and words & _stems(reference) for words in parts
-    )
+    left_out = [words for words in parts if not words & asked and words & _stems(reference)]
+    if not left_out or not any(words & asked for words in parts):
+        return False
+    said, prompt_words = _stems(reply), _stems(prompt)
+    for words in left_out:
+        # What the reference says on the part left out: the words of its clauses naming that part.
+        answer = set().union(*(c for c in map(_stems, _CLAUSES.split(reference)) if c & words)) - prompt_words
+        if answer and len(answer & said) / len(answer) >= REVEAL_COVERAGE:
+            return False
+    return True
 
 
 def _revealed_question_id(*, references: list[tuple[int, str]], prompts: dict[int, str], sims: dict[int, float],
@@ -131,7 +142,7 @@ def _revealed_question_id(*, references: list[tuple[int, str]], prompts: dict[in
         for question_id, reference in references
         if question_id in prompts
         and _reveals(reply, prompt=prompts[question_id], reference=reference, similarity=sims[question_id])
-        and not _asks_part_only(text, prompt=prompts[question_id], reference=reference)
+        and not _asks_part_only(text, prompt=prompts[question_id], reference=reference, reply=reply)
     }
     return max(revealed, key=lambda question_id: sims[question_id]) if revealed else None
 

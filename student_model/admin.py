@@ -15,7 +15,21 @@ from .models import (
 )
 
 
-class GradeInline(admin.TabularInline):
+class ReadOnlyGrades:
+    """Grades are given and changed on the review pages, which check the points and keep the audit trail
+    (``GradeEvent``); the admin shows them."""
+
+    def has_add_permission(self, request, obj=None) -> bool:
+        return False
+
+    def has_change_permission(self, request, obj=None) -> bool:
+        return False
+
+    def has_delete_permission(self, request, obj=None) -> bool:
+        return False
+
+
+class GradeInline(ReadOnlyGrades, admin.TabularInline):
     model = Grade
     extra = 0
     fields = ["score", "verdict", "confidence", "source", "model_version", "graded_by", "feedback", "created_at"]
@@ -37,7 +51,7 @@ class SubmissionAdmin(admin.ModelAdmin):
 
 
 @admin.register(Grade)
-class GradeAdmin(admin.ModelAdmin):
+class GradeAdmin(ReadOnlyGrades, admin.ModelAdmin):
     list_display = ["id", "submission", "score", "verdict", "source", "confidence", "model_version", "created_at"]
     list_select_related = ["submission__student", "submission__question"]
     search_fields = ["submission__student__username", "submission__question__external_id", "feedback"]

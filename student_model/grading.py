@@ -64,7 +64,8 @@ class ModelGrade:
         answer was being graded (their grades were rescaled then; this one keeps its share the same way)."""
         if max_points == self.max_points or self.max_points <= 0:
             return min(self.score, max_points)
-        return min(round(self.score / self.max_points * max_points, 9), max_points)
+        score = min(self.score / self.max_points * max_points, max_points)
+        return max_points if max_points - score < 1e-9 * max_points else score
 
 
 def reference_texts(*, question) -> list[str]:

@@ -40,8 +40,8 @@ def start_regrade(
     *, course: Course, question: Question | None = None, started_by: AbstractBaseUser | None, enqueue: bool = True
 ) -> RegradeRun:
     """Queue a regrade of ``question`` (or of every question of ``course``). ``started_by`` None: the
-    command line. Refused when the user may not manage the course, when no grader is active, or while
-    another regrade of the course is queued or running."""
+    command line. Refused when the user may not manage the course, when no grader is active, when no answer
+    has a model grade to redo, or while another regrade of the course is queued or running."""
     if started_by is not None and not domain_selectors.can_manage_course(user=started_by, course=course):
         raise PermissionDenied("Only the course's teachers and admins can regrade its answers.")
     if question is not None and question.course_id != course.pk:
@@ -54,6 +54,10 @@ def start_regrade(
     if selectors.regrade_in_progress(course=course) is not None:
         raise ValidationError("A regrade of this course is already queued or running.")
     scope = selectors.regrade_scope(course=course, question=question)
+    if not scope.submission_ids:
+        where = "this question" if question is not None else "this course"
+        kept = (f" ({scope.teacher_graded} graded by a teacher, which stand)" if scope.teacher_graded else "")
+        raise ValidationError(f"Nothing to regrade: no answer to {where} has a grade from the model{kept}.")
     run = RegradeRun(
         course=course, question=question, started_by=started_by, model_version=version.version,
         total=len(scope.submission_ids), kept=scope.teacher_graded,

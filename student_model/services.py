@@ -164,8 +164,9 @@ def rescale_question_grades(
     events, submissions = [], {}
     for grade in rescaled:
         before = grade.score
-        # Rounded: the share survives, float noise (0.3 / 0.1 * 0.1) does not lift full marks above the points.
-        grade.score = min(round(before * factor, 9), question.max_points)
+        grade.score = min(before * factor, question.max_points)
+        if question.max_points - grade.score < 1e-9 * question.max_points:
+            grade.score = question.max_points  # full marks stay full marks, whatever the float noise
         if grade.submission_id not in submissions:  # the first of each submission is its current grade
             submissions[grade.submission_id] = grade.submission
             state = {"grade_id": grade.pk, "verdict": grade.verdict, "source": grade.source,

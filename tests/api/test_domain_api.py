@@ -251,7 +251,7 @@ def test_new_points_rescale_the_grades_and_bad_points_are_a_400(world, client_fo
     grade = factories.GradeFactory(submission=factories.SubmissionFactory(question=world.question),
                                    score=world.question.max_points / 2)
     teacher = client_for("teacher")
-    for bad in (1e308, -1, 0):
+    for bad in (1e308, -1, 0, 1e-300):
         response = teacher.patch(url, {"max_points": bad}, format="json")
         assert response.status_code == 400 and "max_points" in response.data, (bad, response.data)
     response = teacher.patch(url, {"max_points": world.question.max_points * 3}, format="json")

@@ -193,6 +193,18 @@ def _course_a_on_its_own_version(w) -> dict:
     return {"course": w.course.slug}
 
 
+def _regrade_course_a(w) -> dict:
+    """An active grader and a model-graded answer of course A to regrade; the request body."""
+    from student_model.models import Grade
+    from tests import factories
+
+    body = _retrain_course_a(w)
+    if not Grade.objects.filter(submission__question__course=w.course, source="model").exists():
+        factories.GradeFactory(submission=factories.SubmissionFactory(question=w.question, status="graded"),
+                               source="model", model_version="old-grader")
+    return body
+
+
 def _course_a_regrade(w):
     from student_model.models import RegradeRun
 
@@ -216,7 +228,7 @@ def _registry_routes() -> dict[str, Route]:
         "api-training-run-detail": Route(TrainingRun, {"retrieve": managers_only}, target=_course_a_training_run),
         # Regrading is for the course's teachers and admins, like retraining, and needs an active grader.
         "api-regrade-list": Route(
-            RegradeRun, {"list": SEE_ALL, "create": by_role(401, 403, 400, 201, 400, 201)}, create=_retrain_course_a
+            RegradeRun, {"list": SEE_ALL, "create": by_role(401, 403, 400, 201, 400, 201)}, create=_regrade_course_a
         ),
         "api-regrade-detail": Route(RegradeRun, {"retrieve": managers_only}, target=_course_a_regrade),
         # Promoting is for admins: the course's teacher sees the version but may not promote it (403). The

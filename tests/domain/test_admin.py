@@ -154,3 +154,20 @@ def test_admin_new_points_rescale_the_grades_and_zero_points_under_grades_is_ref
     question.refresh_from_db()
     assert (question.max_points, grade.score) == (4.0, 3.0)
     assert grade.submission.events.get().actor == admin_user
+
+
+def test_grades_are_read_not_edited_in_the_admin(client, admin_user, content):
+    """A grade changed here would skip the points check and the audit trail of the review pages."""
+    from student_model.models import Grade
+
+    grade = Grade.objects.first()
+    client.force_login(admin_user)
+    url = reverse("admin:student_model_grade_change", args=[grade.pk])
+    page = client.get(url)
+    assert page.status_code == 200 and 'name="score"' not in page.content.decode()
+    response = client.post(url, {"score": 7, "verdict": "correct", "source": "teacher",
+                                 "submission": grade.submission_id})
+    assert response.status_code == 403
+    grade.refresh_from_db()
+    assert grade.score != 7
+    assert client.get(reverse("admin:student_model_grade_add")).status_code == 403

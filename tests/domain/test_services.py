@@ -213,6 +213,19 @@ def test_new_points_rescale_the_questions_grades_to_the_same_share_of_full_marks
     assert latest.score == 2.25
 
 
+def test_a_round_trip_through_the_smallest_points_keeps_every_grades_share(course):
+    question = factories.QuestionFactory(course=course, max_points=5.0)
+    grade = factories.GradeFactory(submission=factories.SubmissionFactory(question=question), score=3.5)
+    with pytest.raises(ValidationError) as info:
+        services.question_update(question=question, max_points=1e-300)  # the QA report's case: shares lost
+    assert "at least 0.01" in errors(info)["max_points"][0]
+
+    services.question_update(question=question, max_points=0.01)
+    services.question_update(question=question, max_points=5.0)
+    grade.refresh_from_db()
+    assert grade.score == pytest.approx(3.5)
+
+
 def test_points_cannot_drop_to_zero_under_grades_nor_exceed_the_limit(course):
     question = factories.QuestionFactory(course=course, max_points=2.0)
     with pytest.raises(ValidationError) as info:

@@ -79,6 +79,10 @@ def _assert_not_given_away(text: str, reference: str):
         ("What is a computer?", "m00002-def1"),  # the QA report's case
         ("what does program mean", "m00002-def2"),
         ("What does PEP stand for?", "m00017-def1"),  # its reference answers only that part of the question
+        # Only part of "What does REPL stand for, and what does it describe?", but the reading's answer says
+        # what it describes too: the whole homework answer (the QA report of session 23).
+        ("What does REPL stand for?", "m00011-def1"),
+        ("What is the REPL?", "m00011-def1"),
     ],
 )
 def test_an_assigned_question_asked_in_other_words_gets_a_hint_not_its_reference_answer(
@@ -94,18 +98,34 @@ def test_an_assigned_question_asked_in_other_words_gets_a_hint_not_its_reference
 
 def test_a_reply_quoting_any_demo_reference_is_withheld_whatever_the_student_asked():
     """Every assigned question of the intro-python demo course: its reference answer quoted as the reply is
-    caught, whether the message names the term, misspells it or asks something else, as long as the message is
-    about as close to the question as a rephrasing (cosine 0.5; the floors are tested below); only a message
-    asking one part of a two-part question ("What does REPL stand for?") is not."""
+    caught, whether the message names the term, misspells it, asks something else or asks one part of a
+    two-part question ("What does REPL stand for?"), as long as the message is about as close to the question
+    as a rephrasing (cosine 0.5; the floors are tested below)."""
     questions = _demo_questions("intro-python")
-    partial = {"What does REPL stand for?"}
     for i, q in enumerate(questions.values()):
         reference = q["reference_answers"][0]["text"]
-        for message in ("wat is recursoin", "tell me more about this", q["prompt"], *partial):
+        for message in ("wat is recursoin", "tell me more about this", q["prompt"], "What does REPL stand for?"):
             found = _revealed_question_id(references=[(i, reference)], prompts={i: q["prompt"]}, sims={i: 0.5},
                                           text=message, reply=f"Sure. {reference} That's all.")
-            expected = None if (q["external_id"] == "m00011-def1" and message in partial) else i
-            assert found == expected, (q["external_id"], message)
+            assert found == i, (q["external_id"], message)
+
+
+def test_a_reply_answering_only_the_part_asked_of_a_two_part_question_is_not_withheld():
+    """"What does REPL stand for?" of "What does REPL stand for, and what does it describe?": a reply that
+    expands the abbreviation answers the reading question; one that also says what REPL describes gives the
+    homework away."""
+    question = _demo_questions("intro-python")["m00011-def1"]
+    reference = question["reference_answers"][0]["text"]
+
+    def revealed(message: str, reply: str) -> int | None:
+        return _revealed_question_id(references=[(1, reference)], prompts={1: question["prompt"]}, sims={1: 0.9},
+                                     text=message, reply=reply)
+
+    # Six of the seven words the reference adds to the prompt, but not "repetitive": the description is left out.
+    expanded = 'REPL stands for "read-eval-print loop," by the nature of a shell.'
+    assert revealed(question["prompt"], expanded) == 1  # enough to give the answer away
+    assert revealed("What does REPL stand for?", expanded) is None
+    assert revealed("What does REPL stand for?", f"The acronym is often used. {reference}") == 1
 
 
 def test_a_reply_holding_a_short_references_few_words_reveals_it_only_to_a_message_close_to_its_question():
@@ -135,10 +155,10 @@ def test_reading_questions_are_still_answered_from_the_material_with_their_citat
     assert reply.citations[0]["external_id"] == LISTS
     assert "(From “" in reply.text
 
-    # Only part of "What does REPL stand for, and what does it describe?": a question about the reading.
-    reply = compose_reply(conversation=conversation, text="What does REPL stand for?")
+    # The shell's reading also holds the REPL homework's answer; a question on the shell itself is answered.
+    reply = compose_reply(conversation=conversation, text="What is the Python shell?")
     assert reply.intent == "material" and reply.citations[0]["external_id"] == SHELL
-    assert "read-eval-print loop" in reply.text.lower()
+    assert "console or terminal" in reply.text.lower()
 
 
 def test_only_the_students_own_courses_assigned_questions_are_withheld(python_course, conversation):

@@ -331,3 +331,16 @@ def test_in_embedded_mode_a_thread_of_the_web_process_runs_the_regrade(active_gr
             thread.join(120)
     run.refresh_from_db()
     assert (run.status, run.done) == (RegradeRun.Status.SUCCEEDED, 3), run.message
+
+
+def test_a_regrade_with_nothing_to_regrade_is_refused_saying_so(active_grader, course, teacher):
+    question = factories.QuestionFactory(course=course, prompt=PROMPT, reference=REFERENCE)
+    by_teacher = factories.SubmissionFactory(question=question, status=Submission.Status.GRADED)
+    factories.GradeFactory(submission=by_teacher, source=Grade.Source.TEACHER, graded_by=teacher)
+    with pytest.raises(ValidationError) as info:
+        regrading.start_regrade(course=course, question=question, started_by=teacher)
+    assert info.value.messages == [
+        "Nothing to regrade: no answer to this question has a grade from the model (1 graded by a teacher, "
+        "which stand)."
+    ]
+    assert not RegradeRun.objects.exists()
