@@ -88,6 +88,7 @@ def _routes() -> dict[str, Route]:
         ),
         # Each role posts its own credentials; anonymous posts wrong ones.
         "api-auth-token": Route(None, {"create": by_role(400, 200, 200, 200, 200, 200)}),
+        "api-root": Route(None, {"list": SEE_ALL}),  # the collections' URLs
     }
     for name, routes in {
         "unit": content(
