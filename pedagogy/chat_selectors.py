@@ -69,6 +69,12 @@ def message_list(*, conversation: Conversation, limit: int = HISTORY_LIMIT) -> l
     return list(reversed(recent))
 
 
+def previous_student_text(*, conversation: Conversation, before: Message) -> str:
+    """The student's message before ``before`` in the conversation ("" when it is the first)."""
+    earlier = conversation.messages.filter(sender=Message.Sender.STUDENT, id__lt=before.pk).order_by("-id")
+    return earlier.values_list("text", flat=True).first() or ""
+
+
 def flagged_question_list(*, user: User) -> QuerySet[FlaggedQuestion]:
     """Admins see all flagged questions, teachers those of their courses, students their own."""
     if not user.is_authenticated:

@@ -124,7 +124,8 @@ def tutor_reply_create(*, conversation: Conversation, student_message: Message) 
 
 def tutor_reply_compose(*, conversation: Conversation, student_message: Message) -> TutorReply:
     """The model work of a reply: reads only, so it can run in any worker thread."""
-    return compose_reply(conversation=conversation, text=student_message.text)
+    previous = chat_selectors.previous_student_text(conversation=conversation, before=student_message)
+    return compose_reply(conversation=conversation, text=student_message.text, previous=previous)
 
 
 def tutor_reply_store(*, conversation: Conversation, student_message: Message, reply: TutorReply) -> TutorTurn:

@@ -72,6 +72,8 @@ _PROMPT_PARTS = re.compile(
     r"[?;]|,?\s+(?:and|und)\s+(?=(?:what|how|why|which|who|when|where|was|wie|warum|wann|wo|welche)\b)", re.I
 )
 _CLAUSES = re.compile(r"[,;:.!?]+")
+# A message that goes on from the student's previous one: "and what does it describe?", "what about tuples?"
+_FOLLOW_UP = re.compile(r"^\s*(?:and|but|also|or|what about|how about|und|aber|und was|was ist mit)\b", re.I)
 _ANOTHER_HINT = re.compile(r"\b(another|more|next|one more|further|second|third)\s+hints?\b|\bhint\b"
                            r"|\b(hinweise?|tipps?)\b", re.I)  # German too: a hint follows the question's language
 
@@ -275,7 +277,9 @@ def _hinted_question(*, conversation: Conversation, text: str, intent: str, vect
 _NO_MODEL_INTENTS = (ml_intents.NEXT_STEP, ml_intents.SITE_HELP, ml_intents.SMALL_TALK)
 
 
-def compose_reply(*, conversation: Conversation, text: str) -> TutorReply:
+def compose_reply(*, conversation: Conversation, text: str, previous: str = "") -> TutorReply:
+    """The reply to the student's ``text``; ``previous``: their message before it, which a follow-up ("and
+    how is it different from a list?") is read with."""
     ruled = ml_intents.IntentClassifier.by_rule(text)
     if ruled is not None and ruled.name in _NO_MODEL_INTENTS:
         return _canned(conversation=conversation, text=text, intent=ruled.name)
@@ -293,6 +297,9 @@ def compose_reply(*, conversation: Conversation, text: str) -> TutorReply:
                 "Paste the question you are working on and I'll point you to the right reading.",
                 intent,
             )
+        if previous and _FOLLOW_UP.match(text):  # the readings are searched for both; hints follow this one
+            text = f"{previous.strip()} {text.strip()}"
+            vector = query_encoder().encode([text])[0]
         return _material(conversation=conversation, text=text, vector=vector)
     return _canned(conversation=conversation, text=text, intent=intent)
 

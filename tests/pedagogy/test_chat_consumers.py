@@ -329,11 +329,11 @@ async def test_one_students_slow_answer_does_not_stall_another_students_chat(cou
     release = threading.Event()
     original = chat_services.compose_reply
 
-    def compose(*, conversation, text):
+    def compose(*, conversation, text, previous=""):
         if text == "a slow question":
             assert release.wait(30), "never released"
             return tutoring.TutorReply("The slow answer.", "material")
-        return original(conversation=conversation, text=text)
+        return original(conversation=conversation, text=text, previous=previous)
 
     monkeypatch.setattr(chat_services, "compose_reply", compose)
     classmate = await database_sync_to_async(factories.UserFactory)(username="classmate")

@@ -224,3 +224,19 @@ def test_hint_two_follows_the_teachers_grade_of_the_last_attempt(course, student
     assert hint.hint_level == 2
     assert ("already covers the key ideas" in hint.text) is covers
     assert ("graded as not correct" in hint.text) is not covers
+
+
+def test_a_follow_up_is_read_with_the_students_previous_message(python_course, conversation, student):
+    """The QA report of session 23: "and what does it describe?" after a question on the shell was flagged
+    as a question the readings could not answer."""
+    alone = compose_reply(conversation=conversation, text="and what does it describe?")
+    assert alone.unsure
+
+    _say(conversation, "What is the Python shell?")
+    reply = _say(conversation, "and what does it describe?")
+    assert reply.intent == "material" and reply.citations[0]["external_id"] == SHELL
+    assert "(From “" in reply.text
+
+    # Only a message that goes on from the last one: a new question is read alone.
+    reply = _say(conversation, "how do i make a list")
+    assert reply.citations[0]["external_id"] == LISTS
