@@ -146,7 +146,9 @@ def tutor_reply_store(*, conversation: Conversation, student_message: Message, r
         flagged = None
         if reply.unsure:
             flagged = FlaggedQuestion(
-                conversation=conversation, message=student_message, course=conversation.course, text=student_message.text
+                # A follow-up goes to the teacher as it was looked up: with the message before it.
+                conversation=conversation, message=student_message, course=conversation.course,
+                text=reply.asked or student_message.text,
             )
             flagged.full_clean(exclude=["conversation", "message", "course"])
             flagged.save()

@@ -87,6 +87,7 @@ class TutorReply:
     unsure: bool = False  # flag the student's message for the teacher
     question_id: int | None = None
     hint_level: int = 0
+    asked: str = ""  # what the readings were searched for, when more than the message (a follow-up)
 
 
 @dataclass
@@ -337,6 +338,7 @@ def _material(*, conversation: Conversation, text: str, vector: np.ndarray) -> T
             citations,
             answer.confidence,
             unsure=True,
+            asked=text,
         )
     question = _question_revealed_by(conversation=conversation, text=text, vector=vector, reply=answer.text)
     if question is not None:

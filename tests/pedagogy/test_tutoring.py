@@ -240,3 +240,15 @@ def test_a_follow_up_is_read_with_the_students_previous_message(python_course, c
     # Only a message that goes on from the last one: a new question is read alone.
     reply = _say(conversation, "how do i make a list")
     assert reply.citations[0]["external_id"] == LISTS
+
+
+def test_a_follow_up_the_readings_cannot_answer_reaches_the_teacher_with_the_message_before_it(
+    python_course, conversation
+):
+    from pedagogy.models import FlaggedQuestion
+
+    _say(conversation, "Can I bring notes to the exam?")
+    reply = _say(conversation, "and what about a calculator?")
+    assert "I'm not sure" in reply.text
+    flagged = FlaggedQuestion.objects.get(message__text="and what about a calculator?")
+    assert flagged.text == "Can I bring notes to the exam? and what about a calculator?"
