@@ -28,6 +28,7 @@ from tutor.ml.threads import threads_per_process
 from . import grading_memory, ml_registry
 from .models import Grade, Submission
 from .review_services import record_model_grade
+from .services import rescaled_points
 
 logger = logging.getLogger(__name__)
 
@@ -62,10 +63,7 @@ class ModelGrade:
     def score_in(self, max_points: float) -> float:
         """The score in the question's points as they are now: a teacher may have changed them while the
         answer was being graded (their grades were rescaled then; this one keeps its share the same way)."""
-        if max_points == self.max_points or self.max_points <= 0:
-            return min(self.score, max_points)
-        score = min(self.score / self.max_points * max_points, max_points)
-        return max_points if max_points - score < 1e-9 * max_points else score
+        return rescaled_points(self.score, old_max_points=self.max_points, new_max_points=max_points)
 
 
 def reference_texts(*, question) -> list[str]:

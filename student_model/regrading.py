@@ -153,9 +153,9 @@ def _update_mastery(*, run: RegradeRun, regraded: dict[int, set[int]]) -> None:
     # Imported late: the mastery module imports the services this one does. A tracer failure loses no grade.
     from .mastery import record_regraded_answers
 
-    course = run.course
     if not regraded:
         return
+    course = run.course
     try:
         # A heartbeat first: on a large course the replay takes a while, and a silent run counts as abandoned.
         RegradeRun.objects.filter(pk=run.pk, status=RegradeRun.Status.RUNNING).update(

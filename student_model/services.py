@@ -135,6 +135,15 @@ def record_grade(
     return grade
 
 
+def rescaled_points(score: float, *, old_max_points: float, new_max_points: float) -> float:
+    """``score`` of ``old_max_points`` as the same share of ``new_max_points``; full marks stay full marks,
+    whatever the float noise (0.3 / 0.1 * 0.1). From 0 points a score stays what it is (0)."""
+    if new_max_points == old_max_points or old_max_points <= 0:
+        return min(score, new_max_points)
+    value = min(score / old_max_points * new_max_points, new_max_points)
+    return new_max_points if new_max_points - value < 1e-9 * new_max_points else value
+
+
 def check_new_points(*, question: Question, max_points: float) -> None:
     """Refuse 0 points for a question with grades: their shares of full marks would be lost."""
     if max_points <= 0 and Grade.objects.filter(submission__question=question).exists():
@@ -156,7 +165,6 @@ def rescale_question_grades(
     check_new_points(question=question, max_points=question.max_points)
     if question.max_points == old_max_points or old_max_points <= 0 or question.max_points <= 0:
         return 0  # from 0 points every grade is 0, which is its share of any points
-    factor = question.max_points / old_max_points
     rescaled = list(
         Grade.objects.filter(submission__question=question).select_for_update(of=("self",))
         .select_related("submission").order_by("submission_id", "-created_at", "-id")
@@ -164,9 +172,7 @@ def rescale_question_grades(
     events, submissions = [], {}
     for grade in rescaled:
         before = grade.score
-        grade.score = min(before * factor, question.max_points)
-        if question.max_points - grade.score < 1e-9 * question.max_points:
-            grade.score = question.max_points  # full marks stay full marks, whatever the float noise
+        grade.score = rescaled_points(before, old_max_points=old_max_points, new_max_points=question.max_points)
         if grade.submission_id not in submissions:  # the first of each submission is its current grade
             submissions[grade.submission_id] = grade.submission
             state = {"grade_id": grade.pk, "verdict": grade.verdict, "source": grade.source,
