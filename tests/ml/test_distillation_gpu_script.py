@@ -34,7 +34,7 @@ def test_a_run_without_the_web_stack_trains_measures_and_hands_back_a_student_th
     ran = _script("run", "--parts", tmp_path / "xfer0", "--out", out, "--work", tmp_path / "work", "--quick",
                   "--alphas", "0", "--datasets", "semeval,saf", "--student-references", "1",
                   "--polarity-flips", "0.5", "--truncation", "question_first", "--student-max-length", "256",
-                  "--student-attention", "prefix", cwd=tmp_path)
+                  "--student-attention", "prefix", "--patience", "3", cwd=tmp_path)
 
     assert ran.returncode == 0, ran.stderr[-2000:]
     report = json.loads((out / "results.json").read_text())
@@ -42,7 +42,7 @@ def test_a_run_without_the_web_stack_trains_measures_and_hands_back_a_student_th
     assert report["shipped_student"] == name and model["config"]["datasets"] == ["semeval", "saf"]
     assert model["config"]["student_references"] == 1 and model["config"]["polarity_flips"] == 0.5
     assert model["config"]["truncation"] == "question_first" and model["config"]["max_length"] == 256
-    assert model["config"]["attention"] == "prefix"
+    assert model["config"]["attention"] == "prefix" and model["config"]["patience"] == 3
     assert model["steps"] == 2
     assert set(model["unseen_answers"]) >= {"sciEntsBank_unseen_answers", "beetle_unseen_answers"}
     assert all(0.0 <= row["macro_f1"] <= 1.0 for row in model["unseen_answers"].values())
