@@ -7,10 +7,15 @@ from __future__ import annotations
 import logging
 import threading
 from collections.abc import Callable
+from datetime import datetime
 
 from django.db import connections
+from django.utils import timezone
 
 logger = logging.getLogger(__name__)
+
+# Before a tenth of the work the pace says little (a retraining spends its first seconds collecting answers).
+MIN_PROGRESS_FOR_ESTIMATE = 0.1
 
 
 def start_thread(*, name: str, target: Callable[..., object], args: tuple = ()) -> threading.Thread:
@@ -28,3 +33,13 @@ def start_thread(*, name: str, target: Callable[..., object], args: tuple = ()) 
     thread = threading.Thread(target=run, name=name, daemon=True)
     thread.start()
     return thread
+
+
+def seconds_left(*, status: str, progress: float, started_at: datetime | None, now: datetime | None = None) -> int | None:
+    """How long a running job (a retraining run, a bulk regrade) still needs at its pace so far: the time it
+    has run times the share of work left over the share done. None when it is not running or too early to
+    tell."""
+    if status != "running" or started_at is None or not MIN_PROGRESS_FOR_ESTIMATE <= progress < 1.0:
+        return None
+    elapsed = ((now or timezone.now()) - started_at).total_seconds()
+    return max(0, round(elapsed * (1.0 - progress) / progress))

@@ -182,6 +182,7 @@ class TrainingRun(models.Model):
         settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
     )
     created_at = models.DateTimeField(auto_now_add=True)
+    started_at = models.DateTimeField(null=True, blank=True, help_text="When a worker began it (it was queued before).")
     finished_at = models.DateTimeField(null=True, blank=True)
     result = models.JSONField(default=dict, blank=True, help_text="metrics, decision (promoted or not) and why")
     version = models.ForeignKey(
@@ -285,6 +286,9 @@ class RegradeRun(models.Model):
         settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
     )
     created_at = models.DateTimeField(auto_now_add=True)
+    started_at = models.DateTimeField(
+        null=True, blank=True, help_text="When a worker began it (or took it over from one that died)."
+    )
     updated_at = models.DateTimeField(default=timezone.now, help_text="Last sign of life: written after every batch.")
     finished_at = models.DateTimeField(null=True, blank=True)
 

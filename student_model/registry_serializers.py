@@ -1,10 +1,12 @@
 """API shapes of grader versions, retraining runs and regrades."""
 
+from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
 from domain import selectors as domain_selectors
 from domain.models import Course
 
+from . import background
 from .models import GraderVersion, RegradeRun, TrainingRun
 from .serializers import VisibleQuestionField
 
@@ -24,7 +26,18 @@ class GraderVersionSerializer(serializers.ModelSerializer):
         return "global" if obj.course_id is None else "course"
 
 
-class TrainingRunSerializer(serializers.ModelSerializer):
+class SecondsLeftMixin(serializers.Serializer):
+    seconds_left = serializers.SerializerMethodField(
+        help_text="A running run's estimated seconds to its end, at its pace so far; null while queued, once "
+                  "ended, or before a tenth of the work is done."
+    )
+
+    @extend_schema_field(serializers.IntegerField(allow_null=True))
+    def get_seconds_left(self, run) -> int | None:
+        return background.seconds_left(status=run.status, progress=run.progress, started_at=run.started_at)
+
+
+class TrainingRunSerializer(SecondsLeftMixin, serializers.ModelSerializer):
     course = serializers.SlugRelatedField(slug_field="slug", read_only=True)
     version = serializers.SlugRelatedField(slug_field="version", read_only=True)
     started_by = serializers.CharField(source="started_by.username", read_only=True, default=None)
@@ -33,8 +46,8 @@ class TrainingRunSerializer(serializers.ModelSerializer):
 
     class Meta:
         model = TrainingRun
-        fields = ["id", "course", "status", "progress", "message", "started_by", "created_at", "finished_at",
-                  "version", "result"]
+        fields = ["id", "course", "status", "progress", "seconds_left", "message", "started_by", "created_at",
+                  "started_at", "finished_at", "version", "result"]
         read_only_fields = fields
 
 
@@ -61,7 +74,7 @@ class RollbackResultSerializer(serializers.Serializer):
     serving = GraderVersionSerializer(allow_null=True, help_text="The version now grading the course (null: none).")
 
 
-class RegradeRunSerializer(serializers.ModelSerializer):
+class RegradeRunSerializer(SecondsLeftMixin, serializers.ModelSerializer):
     course = serializers.SlugRelatedField(slug_field="slug", read_only=True)
     started_by = serializers.CharField(source="started_by.username", read_only=True, default=None)
     status = serializers.CharField(read_only=True, help_text="queued, running, succeeded or failed")
@@ -69,8 +82,8 @@ class RegradeRunSerializer(serializers.ModelSerializer):
 
     class Meta:
         model = RegradeRun
-        fields = ["id", "course", "question", "status", "progress", "total", "done", "changed", "kept",
-                  "model_version", "message", "started_by", "created_at", "finished_at"]
+        fields = ["id", "course", "question", "status", "progress", "seconds_left", "total", "done", "changed",
+                  "kept", "model_version", "message", "started_by", "created_at", "started_at", "finished_at"]
         read_only_fields = fields
 
 

@@ -109,8 +109,8 @@ def run_regrade(*, run_id: int) -> RegradeRun:
         run.status = RegradeRun.Status.RUNNING
         run.message = "Regrading."
         run.done = run.changed = 0
-        run.updated_at = timezone.now()
-        run.save(update_fields=["status", "message", "done", "changed", "updated_at"])
+        run.started_at = run.updated_at = timezone.now()
+        run.save(update_fields=["status", "message", "done", "changed", "started_at", "updated_at"])
     try:
         _regrade(run)
     except Exception as error:  # noqa: BLE001 - every failure ends the run with its reason

@@ -167,7 +167,8 @@ def run_retraining(*, run_id: int) -> TrainingRun:
         if run.status != TrainingRun.Status.QUEUED:
             return run  # a redelivered task: the run already ran (or is running elsewhere)
         run.status = TrainingRun.Status.RUNNING
-        run.save(update_fields=["status"])
+        run.started_at = timezone.now()
+        run.save(update_fields=["status", "started_at"])
     progress = _Progress(run_id)
     created: list[Path] = []  # the version directory, once named: removed again if the run fails
     try:

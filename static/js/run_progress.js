@@ -12,6 +12,16 @@
     element.textContent = LABELS[status] || status;
   }
 
+  /* The API's estimate (``seconds_left``, null when it cannot tell) in words. */
+  function timeLeft(seconds) {
+    if (seconds === null || seconds === undefined) return "";
+    if (seconds < 60) return "Less than a minute left";
+    var minutes = Math.round(seconds / 60);
+    if (minutes < 60) return "About " + minutes + " min left";
+    var rest = minutes % 60;
+    return "About " + Math.floor(minutes / 60) + " h " + (rest ? rest + " min " : "") + "left";
+  }
+
   function showProgress(bar, progress) {
     bar.value = progress;
     bar.textContent = Math.round(progress * 100) + "%";
@@ -50,11 +60,13 @@
     var status = card.querySelector("[data-run-status]");
     var bar = card.querySelector("[data-run-progress]");
     var message = card.querySelector("[data-run-message]");
+    var eta = card.querySelector("[data-run-eta]");
     follow(url, function (run) {
       box.hidden = false;
       badge(status, run.status);
       showProgress(bar, run.progress);
       message.textContent = run.message || "";
+      eta.textContent = timeLeft(run.seconds_left);
       // The run's row in the table below follows too.
       var rowStatus = document.querySelector('[data-run-row-status="' + String(run.id) + '"]');
       if (rowStatus) badge(rowStatus, run.status);
@@ -71,11 +83,13 @@
     var count = card.querySelector("[data-regrade-count]");
     var bar = card.querySelector("[data-regrade-progress]");
     var message = card.querySelector("[data-regrade-message]");
+    var eta = card.querySelector("[data-regrade-eta]");
     follow(url, function (run) {
       badge(status, run.status);
       count.textContent = run.done + " / " + run.total;
       showProgress(bar, run.progress);
       message.textContent = run.message || "";
+      eta.textContent = timeLeft(run.seconds_left);
     }, message, "regrade");
   }
 

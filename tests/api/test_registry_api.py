@@ -1,11 +1,14 @@
 """What the grader-version and training-run API returns to whom (the statuses are in the permission matrix)."""
 
+from datetime import timedelta
+
 import pytest
 from django.urls import reverse
+from django.utils import timezone
 from rest_framework.test import APIClient
 
 from student_model import ml_registry
-from student_model.models import TrainingRun
+from student_model.models import RegradeRun, TrainingRun
 from tests import factories
 
 pytestmark = pytest.mark.django_db
@@ -44,6 +47,28 @@ def test_a_run_reports_progress_and_its_decision(teacher, course, versions):
     assert body["course"] == course.slug and body["started_by"] == "teach"
     listed = _client(teacher).get(reverse("api-training-run-list")).json()["results"]
     assert [row["id"] for row in listed] == [run.pk]
+
+
+def test_a_running_run_estimates_its_time_left_from_its_pace(teacher, course):
+    started = timezone.now() - timedelta(seconds=300)
+    running = factories.TrainingRunFactory(course=course, status=TrainingRun.Status.RUNNING, progress=0.25,
+                                           started_at=started)
+    body = _client(teacher).get(reverse("api-training-run-detail", args=[running.pk])).json()
+    assert 895 <= body["seconds_left"] <= 905  # 300 s for a quarter: 900 s for the rest
+    assert body["started_at"] is not None
+
+    queued = factories.TrainingRunFactory(course=course)
+    assert _client(teacher).get(reverse("api-training-run-detail", args=[queued.pk])).json()["seconds_left"] is None
+
+
+def test_a_running_regrade_estimates_its_time_left_and_an_ended_one_does_not(teacher, course):
+    started = timezone.now() - timedelta(seconds=60)
+    regrade = RegradeRun.objects.create(course=course, status=RegradeRun.Status.RUNNING, total=40, done=30,
+                                        started_at=started)
+    url = reverse("api-regrade-detail", args=[regrade.pk])
+    assert 19 <= _client(teacher).get(url).json()["seconds_left"] <= 21
+    RegradeRun.objects.filter(pk=regrade.pk).update(status=RegradeRun.Status.SUCCEEDED, done=40)
+    assert _client(teacher).get(url).json()["seconds_left"] is None
 
 
 def test_starting_a_run_needs_a_grader_to_start_from(teacher, course):

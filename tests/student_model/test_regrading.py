@@ -63,6 +63,7 @@ def test_a_question_is_regraded_in_batches_and_teacher_grades_stand(active_grade
 
     assert run.status == RegradeRun.Status.SUCCEEDED, run.message
     assert (run.done, run.total, run.progress) == (3, 3, 1.0)
+    assert run.created_at <= run.started_at <= run.finished_at
     for submission in course_work["model_graded"]:
         latest = submission.grades.order_by("-created_at", "-id").first()
         assert submission.grades.count() == 2

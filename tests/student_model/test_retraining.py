@@ -87,7 +87,7 @@ def test_a_consistent_teachers_grades_train_an_adapter_that_is_promoted_and_then
     run.refresh_from_db()
 
     assert run.status == TrainingRun.Status.SUCCEEDED, run.message
-    assert run.progress == 1.0 and run.finished_at is not None
+    assert run.progress == 1.0 and run.created_at <= run.started_at <= run.finished_at
     result = run.result
     assert result["decision"] == "promoted", result["reasons"]
     assert result["challenger"]["course"]["macro_f1"] > result["champion"]["course"]["macro_f1"]
