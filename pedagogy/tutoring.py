@@ -298,10 +298,14 @@ def compose_reply(*, conversation: Conversation, text: str, previous: str = "") 
                 "Paste the question you are working on and I'll point you to the right reading.",
                 intent,
             )
-        if previous and _FOLLOW_UP.match(text):  # the readings are searched for both; hints follow this one
+        answer = course_answer(course=conversation.course, text=text, vector=vector)
+        if previous and _FOLLOW_UP.match(text) and answer.unsure:
+            # A follow-up with no subject of its own ("and what does it describe?") is read with the message
+            # before it; one that names its own ("and what about lists?") was answered above. Hints follow this one.
             text = f"{previous.strip()} {text.strip()}"
             vector = query_encoder().encode([text])[0]
-        return _material(conversation=conversation, text=text, vector=vector)
+            answer = course_answer(course=conversation.course, text=text, vector=vector)
+        return _material(conversation=conversation, text=text, vector=vector, answer=answer)
     return _canned(conversation=conversation, text=text, intent=intent)
 
 
@@ -321,9 +325,8 @@ def course_answer(*, course: Course, text: str, vector: np.ndarray | None = None
     return engine.answer(text, query_vector=vector if reusable else None)
 
 
-def _material(*, conversation: Conversation, text: str, vector: np.ndarray) -> TutorReply:
+def _material(*, conversation: Conversation, text: str, vector: np.ndarray, answer: Answer) -> TutorReply:
     course = conversation.course
-    answer = course_answer(course=course, text=text, vector=vector)
     citations = citation_dicts(course=course, answer=answer)
     if answer.unsure:
         if citations:

@@ -70,10 +70,14 @@ class ReviewQueueViewSet(ApiViewMixin, mixins.ListModelMixin, mixins.RetrieveMod
         return Response(GradeSerializer(grade, context=self.get_serializer_context()).data, status=status_code)
 
     @extend_schema(summary="Accept the current grade (released, as the teacher's)", request=None,
-                   responses={201: GradeSerializer})
+                   responses={201: GradeSerializer, 200: GradeSerializer},
+                   description="200 and the grade as it is when a teacher already gave or confirmed it.")
     @action(detail=True, methods=["post"], url_path="accept", url_name="accept")
     def accept(self, request, pk=None):
-        return self._graded(review_services.accept_grade(actor=request.user, submission=self.get_object()))
+        submission = self.get_object()
+        before = selectors.latest_grade(submission=submission)
+        grade = review_services.accept_grade(actor=request.user, submission=submission)
+        return self._graded(grade, status.HTTP_201_CREATED if grade != before else status.HTTP_200_OK)
 
     @extend_schema(summary="Override the grade with the teacher's score, verdict and feedback",
                    request=TeacherGradeSerializer, responses={201: GradeSerializer})

@@ -103,12 +103,15 @@ def _teacher_grade(
 
 @transaction.atomic
 def accept_grade(*, actor: AbstractBaseUser, submission: Submission) -> Grade:
-    """The current (model) grade becomes the teacher-confirmed grade, released to the student."""
+    """The current (model) grade becomes the teacher-confirmed grade, released to the student. A grade a
+    teacher already gave or confirmed is returned as it is (a double click records nothing twice)."""
     _check_may_review(actor=actor, submission=submission)
     submission = _locked(submission)
     current = selectors.latest_grade(submission=submission)
     if current is None:
         raise ValidationError("This answer has no grade to accept yet.")
+    if current.source == Grade.Source.TEACHER and submission.status == Submission.Status.GRADED:
+        return current
     return _teacher_grade(
         actor=actor, submission=submission, score=current.score, verdict=current.verdict,
         feedback=current.feedback, action=GradeEvent.Action.ACCEPTED,

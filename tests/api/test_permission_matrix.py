@@ -277,7 +277,7 @@ def _review_routes() -> dict[str, Route]:
         "api-review-detail": Route(
             Submission, {"retrieve": by_role(401, 403, 404, 200, 404, 200)}, target=lambda w: w.submission
         ),
-        "api-review-accept": Route(Grade, {"create": review_one}, target=lambda w: w.submission),
+        "api-review-accept": Route(Grade, {"create": review_one}, target=_held_answer),
         "api-review-override": Route(
             Grade, {"create": review_one}, target=lambda w: w.submission,
             create=lambda w: {"score": 0.5, "verdict": "partially_correct", "feedback": "Half of it."},

@@ -120,6 +120,16 @@ def test_student_does_not_see_a_grade_waiting_for_review_but_the_teacher_does(wo
     assert grade.pk in ids(client_for("teacher").get(GRADES))
 
 
+def test_accepting_twice_answers_200_with_the_same_grade(world, client_for):
+    waiting = factories.SubmissionFactory(student=world.users["student"], question=world.question, status="needs_review")
+    factories.GradeFactory(submission=waiting, source="model", model_version="v1", confidence=0.4)
+    url = reverse("api-review-accept", kwargs={"pk": waiting.pk})
+    first = client_for("teacher").post(url)
+    again = client_for("teacher").post(url)
+    assert (first.status_code, again.status_code) == (201, 200)
+    assert again.data["id"] == first.data["id"] and waiting.grades.count() == 2
+
+
 def test_teacher_sees_their_courses_submissions_only(world, client_for, classmate_work):
     submission, grade = classmate_work
     client = client_for("teacher")

@@ -87,6 +87,24 @@ def test_a_close_correct_neighbour_supports_a_correct_answer(memory):
     assert result.confidence > 0.55
 
 
+def test_unrelated_graded_answers_do_not_vote_on_a_real_answer():
+    # Found in exploratory QA: two teacher-graded non-answers took the whole vote (the softmax weighs
+    # neighbours only against each other) and turned the reference answer itself into "incorrect".
+    memory = AnswerMemory(encoder=get_embedder())
+    memory.add(question=QUESTION, examples=[
+        GradedExample(answer="I do not know", label="incorrect", score=0.0),
+        GradedExample(answer="xxxxxxxxxxxxxxxxxxxxxxxx", label="incorrect", score=0.0),
+    ])
+    prediction = _prediction("correct", 0.85, 1.0)
+    [vote] = memory.votes([_item("Metal conducts heat away from the hand faster than wood.")])
+    assert vote.neighbours == 0 and vote.probabilities is None and vote.score is None
+    assert MemoryGrader(FixedPredictor(prediction), memory).predict(
+        [_item("Metal conducts heat away from the hand faster than wood.")]) == [prediction]
+    # ...while another non-answer is still graded like them.
+    [result] = MemoryGrader(FixedPredictor(_prediction("correct", 0.55, 0.8)), memory).predict([_item("I don't know")])
+    assert result.verdict == "incorrect" and result.score < 0.5
+
+
 def test_verdicts_outside_the_allowed_labels_get_no_vote(memory):
     allowed = ("correct", "contradictory")
     prediction = Prediction(

@@ -242,6 +242,17 @@ def test_a_follow_up_is_read_with_the_students_previous_message(python_course, c
     assert reply.citations[0]["external_id"] == LISTS
 
 
+def test_a_follow_up_that_names_its_own_subject_is_read_alone(python_course, conversation):
+    """Exploratory QA of session 24: "and what about lists?" after "What is a tuple?" was searched together
+    with it, found the tuple reading again and got a second hint for the assigned tuple question."""
+    [doc] = book_documents("m00025")  # "3.5 Tuple basics", the reading of the assigned question m00025-def1
+    factories.ResourceFactory(course=python_course, external_id=doc.external_id, title=doc.title, body=doc.markdown)
+
+    _say(conversation, "What is a tuple?")
+    reply = _say(conversation, "and what about lists?")
+    assert reply.intent == "material" and reply.citations[0]["external_id"] == LISTS
+
+
 def test_a_follow_up_the_readings_cannot_answer_reaches_the_teacher_with_the_message_before_it(
     python_course, conversation
 ):

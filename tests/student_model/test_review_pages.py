@@ -57,6 +57,16 @@ def test_the_queue_shows_the_least_confident_answers_first(client, teacher, stud
     assert "Boil it off" in filtered and "Filter it through paper." not in filtered
 
 
+def test_the_score_fields_take_any_score_up_to_the_points(client, teacher, student, question):
+    # Exploratory QA: step="0.25" made the browser refuse the model's own 0.13 and a teacher's 0.3.
+    model_graded(question, student, 0.3, verdict="incorrect", score=0.13, answer="Filter it through paper.")
+    client.force_login(teacher)
+    for page in (client.get(reverse("review-queue")).content.decode(),
+                 client.get(reverse("answer-groups", args=[question.course.slug, question.pk])).content.decode()):
+        field = next(tag for tag in page.split("<input")[1:] if 'name="score"' in tag)
+        assert 'step="any"' in field and 'min="0"' in field
+
+
 def test_students_and_other_teachers_cannot_use_the_queue(client, student, question, other_teacher):
     submission = model_graded(question, student, 0.3)
     client.force_login(student)

@@ -67,6 +67,19 @@ def test_a_held_grade_is_hidden_from_the_student_until_accepted(question, teache
     assert event.after["source"] == "teacher" and event.after["status"] == "graded"
 
 
+def test_accepting_a_grade_a_second_time_records_nothing_more(question, teacher):
+    # Exploratory QA: three clicks on Accept stored three teacher grades and three history entries.
+    submission = model_graded(question, confidence=0.1)
+    first = review_services.accept_grade(actor=teacher, submission=submission)
+    again = review_services.accept_grade(actor=teacher, submission=submission)
+    assert again == first
+    assert submission.grades.filter(source=Grade.Source.TEACHER).count() == 1
+    assert submission.events.filter(action=GradeEvent.Action.ACCEPTED).count() == 1
+    # An override is a teacher's grade too: accepting it afterwards keeps it.
+    overridden = review_services.override_grade(actor=teacher, submission=submission, score=1.0, verdict="incorrect")
+    assert review_services.accept_grade(actor=teacher, submission=submission) == overridden
+
+
 def test_override_records_from_what_to_what(question, teacher, django_capture_on_commit_callbacks, monkeypatch):
     notified = []
     monkeypatch.setattr(review_services, "notify_submission_changed", notified.append)
