@@ -347,7 +347,8 @@ def _material(*, conversation: Conversation, text: str, vector: np.ndarray, answ
     if question is not None:
         return _hint(conversation=conversation, question=question)
     source = citations[0]
-    where = f"“{source['title']}”" + (f", section “{source['section']}”" if source["section"] else "")
+    section = source["section"] if source["section"] != source["title"] else ""  # a teacher's Q&A: one section
+    where = f"“{source['title']}”" + (f", section “{section}”" if section else "")
     return TutorReply(f"{answer.text}\n\n(From {where}.)", ml_intents.MATERIAL, citations, answer.confidence)
 
 

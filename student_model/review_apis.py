@@ -31,9 +31,10 @@ from .serializers import (
 
 
 class TeachesACourse(BasePermission):
-    """Queue lists and group grading are for teachers (and admins); one answer is checked by the service."""
+    """Queue lists, group grading and release policies are for teachers (and admins); one answer is checked
+    by the service."""
 
-    message = "The review queue is for teachers."
+    message = "Reviewing grades and release policies is for the courses' teachers."
 
     def has_permission(self, request, view) -> bool:
         if view.action in ("list", "bulk_grade", "create", "answer_groups"):

@@ -301,6 +301,7 @@ async def test_unsure_question_is_flagged_and_the_teachers_answer_arrives_live_a
     comm, _ = await _open(classmate, python_course)
     _, reply = await _ask(comm, "can we bring our notes to the final exam?")
     assert "open book" in reply["text"] and reply["citations"][0]["resource_id"] == faq.pk
+    assert reply["text"].endswith(f"(From “{faq.title}”.)")  # its title once, not again as its section
     await comm.disconnect()
 
 
