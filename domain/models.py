@@ -79,6 +79,8 @@ MIN_POINTS = 0.01  # below this, scores of a share of the points are lost to flo
 def validate_points(value: float) -> None:
     if 0 < value < MIN_POINTS:
         raise ValidationError(f"A question is worth 0 points (practice) or at least {MIN_POINTS:g}.")
+    if round(value, 2) != value:  # grades are shown to two decimals: 0.015 would read "0.01 / 0.02"
+        raise ValidationError("Points take at most two decimals (for example 2.5 or 0.25).")
 
 
 class Question(models.Model):

@@ -35,7 +35,9 @@ def start_thread(*, name: str, target: Callable[..., object], args: tuple = ()) 
     return thread
 
 
-def seconds_left(*, status: str, progress: float, started_at: datetime | None, now: datetime | None = None) -> int | None:
+def seconds_left(
+    *, status: str, progress: float, started_at: datetime | None, now: datetime | None = None
+) -> int | None:
     """How long a running job (a retraining run, a bulk regrade) still needs at its pace so far: the time it
     has run times the share of work left over the share done. None when it is not running or too early to
     tell."""

@@ -226,6 +226,17 @@ def test_a_round_trip_through_the_smallest_points_keeps_every_grades_share(cours
     assert grade.score == pytest.approx(3.5)
 
 
+def test_points_take_at_most_two_decimals(course):
+    # Exploratory QA: 0.015 points were accepted and the history then read "0.01 / 0.02".
+    question = factories.QuestionFactory(course=course, max_points=2.0)
+    with pytest.raises(ValidationError) as info:
+        services.question_update(question=question, max_points=0.015)
+    assert "at most two decimals" in errors(info)["max_points"][0]
+    services.question_update(question=question, max_points=2.25)
+    question.refresh_from_db()
+    assert question.max_points == 2.25
+
+
 def test_points_cannot_drop_to_zero_under_grades_nor_exceed_the_limit(course):
     question = factories.QuestionFactory(course=course, max_points=2.0)
     with pytest.raises(ValidationError) as info:
