@@ -124,9 +124,23 @@ def _predict(model_path: str, course: Course, limit: int) -> list[GradedPredicti
         for s, p in zip(sample, predictor.predict(items, allowed_labels=LABELS), strict=True)
     ]
     return [
-        GradedPrediction(confidence=round(p.confidence, 4), model_verdict=p.verdict, teacher_verdict=s.grade_verdict)
-        for s, p in zip(sample, predictions, strict=True)
+        GradedPrediction(confidence=round(_checked(p, item), 4), model_verdict=p.verdict, teacher_verdict=s.grade_verdict)
+        for s, p, item in zip(sample, predictions, items, strict=True)
     ]
+
+
+def _checked(prediction, item: GradedAnswer) -> float:
+    """The confidence grading would store (``grading.checked_confidence``; only a "correct" can be capped)."""
+    from tutor.ml import feedback
+    from tutor.ml.retrieval.embedder import get_embedder
+
+    from . import grading
+
+    if prediction.verdict != "correct":
+        return prediction.confidence
+    alignment = feedback.align(reference_answers=list(item.reference_answers), answer=item.answer,
+                               encoder=get_embedder(), question=item.question)
+    return grading.checked_confidence(verdict=prediction.verdict, confidence=prediction.confidence, alignment=alignment)
 
 
 def release_preview(*, course: Course, threshold: float, limit: int = SAMPLE_SIZE) -> dict | None:

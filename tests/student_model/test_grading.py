@@ -184,3 +184,31 @@ def test_a_model_grade_keeps_its_share_in_points_changed_while_it_was_computed()
     grade = ModelGrade(score=1.5, verdict="partially_correct", confidence=0.8, feedback="", max_points=2.0)
     assert (grade.score_in(2.0), grade.score_in(4.0), grade.score_in(1.0)) == (1.5, 3.0, 0.75)
     assert ModelGrade(score=0.0, verdict="incorrect", confidence=0.8, feedback="", max_points=0.0).score_in(3.0) == 0.0
+
+
+def _confident(verdict: str):
+    from tutor.ml.grading.config import LABELS
+    from tutor.ml.grading.predictor import Prediction
+
+    return Prediction(verdict=verdict, probabilities={k: 0.9 if k == verdict else 0.1 / 3 for k in LABELS},
+                      score=1.0 if verdict == "correct" else 0.0, confidence=0.9)
+
+
+def test_a_correct_verdict_for_an_answer_covering_none_of_the_reference_waits_for_a_teacher(submission):
+    # Exploratory QA: "PEP is a thing used in Python programs." was graded correct at 0.87 and released, with
+    # feedback that named the missing ideas. The verdict and the idea alignment disagree: a teacher decides.
+    submission.answer = "It is something you do in the lab with the rocks."
+    grade = grading.compose_grade(submission=submission, references=["The water was evaporated, leaving the salt."],
+                                  prediction=_confident("correct"))
+    assert grade.verdict == "correct" and grade.score == 2.0  # the model's, unchanged
+    assert grade.confidence == grading.UNSUPPORTED_CORRECT_CONFIDENCE
+    assert grade.confidence < ReleasePolicy._meta.get_field("confidence_threshold").default
+
+    submission.answer = "We evaporated the water and the salt was left."
+    grade = grading.compose_grade(submission=submission, references=["The water was evaporated, leaving the salt."],
+                                  prediction=_confident("correct"))
+    assert grade.confidence == 0.9
+    submission.answer = "It is something you do in the lab with the rocks."
+    grade = grading.compose_grade(submission=submission, references=["The water was evaporated, leaving the salt."],
+                                  prediction=_confident("incorrect"))
+    assert grade.confidence == 0.9  # only a "correct" is checked
