@@ -206,9 +206,17 @@ SHIPPED_MODEL_DIR = BASE_DIR / "data" / "models"
 # Submissions: answers longer than this are refused with a clear message.
 MAX_ANSWER_CHARS = 5000
 
+# Django's own loggers write to the one console handler and stop there (with Django's defaults, which give
+# "django" a console handler of its own while DEBUG is on, each of its lines was printed twice).
+LOG_LEVEL = env.str("LOG_LEVEL", default="INFO")
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
+    "filters": {"refusals_without_traceback": {"()": "tutor.log_filters.RefusalsWithoutTraceback"}},
     "handlers": {"console": {"class": "logging.StreamHandler"}},
-    "root": {"handlers": ["console"], "level": env.str("LOG_LEVEL", default="INFO")},
+    "root": {"handlers": ["console"], "level": LOG_LEVEL},
+    "loggers": {
+        "django": {"handlers": ["console"], "level": LOG_LEVEL, "propagate": False},
+        "django.request": {"filters": ["refusals_without_traceback"]},
+    },
 }
