@@ -63,7 +63,8 @@ class ModelGrade:
     def score_in(self, max_points: float) -> float:
         """The score in the question's points as they are now: a teacher may have changed them while the
         answer was being graded (their grades were rescaled then; this one keeps its share the same way)."""
-        return rescaled_points(self.score, old_max_points=self.max_points, new_max_points=max_points)
+        return rescaled_points(self.score, verdict=self.verdict, old_max_points=self.max_points,
+                               new_max_points=max_points)
 
 
 # A "correct" verdict for an answer that expresses none of the reference answer's ideas (feedback.align) is

@@ -135,11 +135,18 @@ def record_grade(
     return grade
 
 
-def rescaled_points(score: float, *, old_max_points: float, new_max_points: float) -> float:
+# A grade given while its question had no points (practice) says nothing of a share but its verdict's: when
+# the question gets points, that is the share it takes (a regrade gives model grades their score head's share).
+PRACTICE_VERDICT_SHARES = {"correct": 1.0, "partially_correct": 0.5, "contradictory": 0.0, "incorrect": 0.0}
+
+
+def rescaled_points(score: float, *, verdict: str, old_max_points: float, new_max_points: float) -> float:
     """``score`` of ``old_max_points`` as the same share of ``new_max_points``; full marks stay full marks,
-    whatever the float noise (0.3 / 0.1 * 0.1). From 0 points a score stays what it is (0)."""
-    if new_max_points == old_max_points or old_max_points <= 0:
+    whatever the float noise (0.3 / 0.1 * 0.1). From 0 points the share is the ``verdict``'s."""
+    if new_max_points == old_max_points:
         return min(score, new_max_points)
+    if old_max_points <= 0:
+        return round(PRACTICE_VERDICT_SHARES[verdict] * new_max_points, 2)
     value = min(score / old_max_points * new_max_points, new_max_points)
     return new_max_points if new_max_points - value < 1e-9 * new_max_points else value
 
@@ -159,12 +166,13 @@ def rescale_question_grades(
 ) -> int:
     """``question``'s points changed from ``old_max_points``: each of its grades (every grading, not only the
     current ones) keeps its share of full marks, so a 1.5 of 2 becomes a 0.75 of 1 and no grade lies above the
-    question's points. Points cannot drop to 0 under existing grades: their shares would be lost. The mastery
-    estimates read shares and stay as they are. Each submission's audit trail records the change of its current
+    question's points. From 0 points (a practice question) each grade takes its verdict's share
+    (``PRACTICE_VERDICT_SHARES``). Points cannot drop to 0 under existing grades: their shares would be lost.
+    The mastery estimates read verdicts and stay as they are. Each submission's audit trail records the change of its current
     grade, and the students' open pages are told. Returns how many grades were rescaled."""
     check_new_points(question=question, max_points=question.max_points)
-    if question.max_points == old_max_points or old_max_points <= 0 or question.max_points <= 0:
-        return 0  # from 0 points every grade is 0, which is its share of any points
+    if question.max_points == old_max_points or question.max_points <= 0:
+        return 0
     rescaled = list(
         Grade.objects.filter(submission__question=question).select_for_update(of=("self",))
         .select_related("submission").order_by("submission_id", "-created_at", "-id")
@@ -172,7 +180,8 @@ def rescale_question_grades(
     events, submissions = [], {}
     for grade in rescaled:
         before = grade.score
-        grade.score = rescaled_points(before, old_max_points=old_max_points, new_max_points=question.max_points)
+        grade.score = rescaled_points(before, verdict=grade.verdict, old_max_points=old_max_points,
+                                      new_max_points=question.max_points)
         if grade.submission_id not in submissions:  # the first of each submission is its current grade
             submissions[grade.submission_id] = grade.submission
             state = {"grade_id": grade.pk, "verdict": grade.verdict, "source": grade.source,

@@ -226,6 +226,29 @@ def test_a_round_trip_through_the_smallest_points_keeps_every_grades_share(cours
     assert grade.score == pytest.approx(3.5)
 
 
+def test_a_practice_question_given_points_gives_each_grade_its_verdicts_share(course, teacher, client):
+    # Exploratory QA: raising a 0-point question's points left its correct answers at "0 / 2".
+    question = factories.QuestionFactory(course=course, max_points=0.0)
+    grades = {
+        verdict: factories.GradeFactory(submission=factories.SubmissionFactory(question=question, status="graded"),
+                                        score=0.0, verdict=verdict)
+        for verdict in ("correct", "partially_correct", "contradictory", "incorrect")
+    }
+
+    services.question_update(question=question, max_points=2.0)
+
+    for grade in grades.values():
+        grade.refresh_from_db()
+    assert {verdict: grade.score for verdict, grade in grades.items()} == {
+        "correct": 2.0, "partially_correct": 1.0, "contradictory": 0.0, "incorrect": 0.0
+    }
+    event = grades["correct"].submission.events.get()
+    assert (event.action, event.before["max_points"], event.after["score"]) == ("rescaled", 0.0, 2.0)
+    client.force_login(teacher)
+    history = client.get(reverse("review-history", args=[grades["correct"].submission.pk])).content.decode()
+    assert "2 / 2 · correct" in history
+
+
 def test_points_take_at_most_two_decimals(course):
     # Exploratory QA: 0.015 points were accepted and the history then read "0.01 / 0.02".
     question = factories.QuestionFactory(course=course, max_points=2.0)

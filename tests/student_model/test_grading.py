@@ -184,6 +184,7 @@ def test_a_model_grade_keeps_its_share_in_points_changed_while_it_was_computed()
     grade = ModelGrade(score=1.5, verdict="partially_correct", confidence=0.8, feedback="", max_points=2.0)
     assert (grade.score_in(2.0), grade.score_in(4.0), grade.score_in(1.0)) == (1.5, 3.0, 0.75)
     assert ModelGrade(score=0.0, verdict="incorrect", confidence=0.8, feedback="", max_points=0.0).score_in(3.0) == 0.0
+    assert ModelGrade(score=0.0, verdict="correct", confidence=0.8, feedback="", max_points=0.0).score_in(3.0) == 3.0
 
 
 def _confident(verdict: str):
