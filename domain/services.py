@@ -345,7 +345,16 @@ def question_update(
 
 @transaction.atomic
 def question_delete(*, question: Question) -> None:
-    """Delete a question together with its students' submissions and grades."""
+    """Delete a question no student has answered. An answered question is refused: its students' answers
+    and grades would go with it."""
+    from student_model.selectors import question_answer_count  # the student model builds on the domain
+
+    answers = question_answer_count(question=question)
+    if answers:
+        raise ValidationError(
+            f"Students have answered this question ({answers} answer{'s' if answers != 1 else ''}): deleting it "
+            "would delete their answers and grades, so it is kept."
+        )
     question.delete()
 
 

@@ -137,6 +137,11 @@ def release_policy_list(*, user: User) -> QuerySet[ReleasePolicy]:
     return ReleasePolicy.objects.filter(course__in=taught).select_related("course", "updated_by").order_by("course__slug")
 
 
+def question_answer_count(*, question) -> int:
+    """How many students' answers ``question`` holds (deleting it would delete them)."""
+    return Submission.objects.filter(question=question).count()
+
+
 @dataclass(frozen=True)
 class RegradeScope:
     submission_ids: list[int]  # graded answers whose current grade is the model's, oldest first

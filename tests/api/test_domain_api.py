@@ -259,3 +259,17 @@ def test_new_points_rescale_the_grades_and_bad_points_are_a_400(world, client_fo
     grade.refresh_from_db()
     assert grade.score == pytest.approx(world.question.max_points * 1.5)
     assert grade.submission.events.get().actor == world.users["teacher"]  # the audit trail names who
+
+
+def test_deleting_an_answered_question_is_refused_and_keeps_the_answers(world, client_for):
+    question = factories.QuestionFactory(course=world.course)
+    submission = factories.SubmissionFactory(question=question, student=world.users["student"], status="graded")
+    factories.GradeFactory(submission=submission)
+    url = reverse("api-question-detail", kwargs={"pk": question.pk})
+
+    response = client_for("teacher").delete(url)
+
+    assert response.status_code == 400
+    assert "would delete their answers and grades" in str(response.data)
+    assert Question.objects.filter(pk=question.pk).exists()
+    assert client_for("student").get(reverse("api-submission-detail", kwargs={"pk": submission.pk})).status_code == 200

@@ -49,6 +49,15 @@ def content(model, target, create, update):
     }
 
 
+def _unanswered_question(w):
+    """A question of course A that no student answered: an answered one cannot be deleted."""
+    from tests import factories
+
+    return Question.objects.filter(course=w.course, external_id="unanswered").first() or factories.QuestionFactory(
+        course=w.course, external_id="unanswered"
+    )
+
+
 def _routes() -> dict[str, Route]:
     table = {
         "api-course-list": Route(
@@ -102,7 +111,7 @@ def _routes() -> dict[str, Route]:
             {"name": "Renamed skill"},
         ),
         "question": content(
-            Question, lambda w: w.question,
+            Question, _unanswered_question,
             lambda w: {"course": w.course.slug, "prompt": "Why does the salt stay behind?", "unit": w.unit.pk,
                        "reference_answers": ["Salt does not evaporate with the water."],
                        "rubric": [{"description": "Says salt does not evaporate", "points": 1}],
@@ -365,7 +374,8 @@ def test_permission_matrix(name, action, role, world, client_for):
     client = client_for(role)
     url = _url(name, route, world)
     before_count = route.model.objects.count() if route.model else None
-    before = model_to_dict(route.target(world)) if route.target else None
+    target = route.target(world) if route.target else None
+    before = model_to_dict(target) if target else None
 
     if name == "api-auth-token":
         user = world.users.get(role)
@@ -384,8 +394,8 @@ def test_permission_matrix(name, action, role, world, client_for):
     if action == "create" and route.model:
         assert route.model.objects.count() == before_count + (1 if expected == 201 else 0)
     if action == "update":
-        after = model_to_dict(type(route.target(world)).objects.get(pk=route.target(world).pk))
+        after = model_to_dict(type(target).objects.get(pk=target.pk))
         assert (after != before) == (expected == 200)
     if action == "delete":
-        exists = route.model.objects.filter(pk=route.target(world).pk).exists()
+        exists = route.model.objects.filter(pk=target.pk).exists()
         assert exists == (expected != 204)

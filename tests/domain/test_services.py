@@ -4,7 +4,7 @@ from django.urls import reverse
 
 from domain import services
 from domain.models import Enrollment, Question, Resource
-from student_model.models import Submission
+from student_model.models import Grade
 from tests import factories
 
 pytestmark = pytest.mark.django_db
@@ -274,11 +274,18 @@ def test_points_cannot_drop_to_zero_under_grades_nor_exceed_the_limit(course):
     assert (question.max_points, grade.score) == (2.0, 1.5)
 
 
-def test_question_delete_removes_its_submissions(course):
+def test_an_answered_question_is_not_deleted_with_its_students_work(course):
+    # Exploratory QA: DELETE /api/v1/questions/ID/ deleted two graded answers without a word.
     question = factories.QuestionFactory(course=course)
-    factories.SubmissionFactory(question=question)
-    services.question_delete(question=question)
-    assert not Question.objects.exists() and not Submission.objects.exists()
+    grade = factories.GradeFactory(submission=factories.SubmissionFactory(question=question, status="graded"))
+    with pytest.raises(ValidationError) as info:
+        services.question_delete(question=question)
+    assert "answered this question (1 answer)" in " ".join(info.value.messages)
+    assert Question.objects.filter(pk=question.pk).exists() and Grade.objects.filter(pk=grade.pk).exists()
+
+    unanswered = factories.QuestionFactory(course=course)
+    services.question_delete(question=unanswered)
+    assert not Question.objects.filter(pk=unanswered.pk).exists()
 
 
 # --- resources -----------------------------------------------------------------------------------
