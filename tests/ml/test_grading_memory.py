@@ -105,6 +105,27 @@ def test_unrelated_graded_answers_do_not_vote_on_a_real_answer():
     assert result.verdict == "incorrect" and result.score < 0.5
 
 
+def test_one_graded_answer_that_is_only_about_the_same_thing_does_not_outvote_a_confident_model():
+    # Found in exploratory QA: once a teacher graded "carbon dioxide" incorrect, every "oxygen" that followed
+    # (the reference answer) was graded incorrect too: the lone neighbour took half the vote.
+    question = "What gas do plants release during photosynthesis?"
+    memory = AnswerMemory(encoder=get_embedder())
+    memory.add(question=question, examples=[GradedExample(answer="carbon dioxide", label="incorrect", score=0.0)])
+
+    def graded(answer):
+        item = GradedAnswer(dataset="", subset="", split="", question_id="q2", question=question,
+                            reference_answers=("Oxygen.",), answer_id="new", answer=answer)
+        return MemoryGrader(FixedPredictor(_prediction("correct", 0.81, 1.0)), memory).predict([item])[0]
+
+    [vote] = memory.votes([GradedAnswer(dataset="", subset="", split="", question_id="q2", question=question,
+                                        reference_answers=(), answer_id="new", answer="oxygen")])
+    assert vote.neighbours == 1 and 0 < vote.strength < 1
+    oxygen = graded("oxygen")
+    assert oxygen.verdict == "correct" and oxygen.confidence < 0.81 and oxygen.score > 0.5
+    # A near copy of the graded answer still takes its grade.
+    assert graded("Carbon dioxide.").verdict == "incorrect"
+
+
 def test_verdicts_outside_the_allowed_labels_get_no_vote(memory):
     allowed = ("correct", "contradictory")
     prediction = Prediction(
