@@ -214,8 +214,11 @@ def _store(*, submission_id: int, grade: grading.ModelGrade, model_version: str)
     if selectors.grade_stands(submission=submission, grade=current):
         return KEPT
     score = grade.score_in(submission.question.max_points)  # locked with the submission: current points
+    same = current.verdict == grade.verdict and abs(current.score - score) <= 1e-6
     record_model_grade(
         submission=submission, score=score, verdict=grade.verdict, confidence=grade.confidence,
         feedback=grade.feedback, model_version=model_version, update_mastery=False,
+        # A grade the student has seen is not taken back by a regrade that gives the very same grade.
+        keep_released=same and submission.status == Submission.Status.GRADED,
     )
-    return CHANGED if current.verdict != grade.verdict or abs(current.score - score) > 1e-6 else SAME
+    return SAME if same else CHANGED

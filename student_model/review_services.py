@@ -48,12 +48,14 @@ def should_release(*, policy: ReleasePolicy, confidence: float | None) -> bool:
 @transaction.atomic
 def record_model_grade(
     *, submission: Submission, score: float, verdict: str, confidence: float, feedback: str, model_version: str,
-    update_mastery: bool = True,
+    update_mastery: bool = True, keep_released: bool = False,
 ) -> Grade:
     """Store the grader's grade and release it, or hold it for review, by the course's release policy
-    (``update_mastery``: see ``services.record_grade``)."""
+    (``update_mastery``: see ``services.record_grade``). ``keep_released``: the student has already seen this
+    very grade (a regrade that agrees with it), so it stays released whatever its confidence."""
     policy = selectors.release_policy_for(course=submission.question.course)
-    release = should_release(policy=policy, confidence=confidence)
+    by_policy = should_release(policy=policy, confidence=confidence)
+    release = by_policy or keep_released
     before = grade_snapshot(submission=submission, grade=selectors.latest_grade(submission=submission))
     grade = record_grade(
         submission=submission, score=score, verdict=verdict, confidence=confidence, feedback=feedback,
@@ -62,6 +64,8 @@ def record_model_grade(
     )
     after = grade_snapshot(submission=submission, grade=grade)
     after["threshold"] = policy.confidence_threshold if policy.auto_release else None
+    if release and not by_policy:
+        after["kept_released"] = True
     action = GradeEvent.Action.AUTO_RELEASED if release else GradeEvent.Action.HELD_FOR_REVIEW
     _log(submission=submission, action=action, actor=None, before=before, after=after)
     return grade

@@ -345,3 +345,33 @@ def test_a_regrade_with_nothing_to_regrade_is_refused_saying_so(active_grader, c
         "which stand)."
     ]
     assert not RegradeRun.objects.exists()
+
+
+def test_a_regrade_that_gives_the_grade_the_student_saw_leaves_it_released(active_grader, course, teacher,
+                                                                           course_work, client):
+    # Exploratory QA: a regrade with the same grader took back released grades ("needs review") although
+    # neither verdict nor score changed; only the confidence fell below a threshold raised meanwhile.
+    question = course_work["question"]
+    regrading.run_regrade(run_id=regrading.start_regrade(course=course, question=question, started_by=teacher,
+                                                         enqueue=False).pk)
+    ReleasePolicy.objects.filter(course=course).update(confidence_threshold=1.0)  # nothing releases by itself now
+
+    run = regrading.run_regrade(run_id=regrading.start_regrade(course=course, question=question, started_by=teacher,
+                                                               enqueue=False).pk)
+
+    assert (run.done, run.changed) == (3, 0)
+    for submission in course_work["model_graded"]:
+        submission.refresh_from_db()
+        assert submission.status == Submission.Status.GRADED
+        assert submission.grades.count() == 3
+        assert submission.events.order_by("-created_at", "-id").first().after["kept_released"] is True
+    client.force_login(teacher)
+    history = client.get(reverse("review-history", args=[course_work["model_graded"][0].pk])).content.decode()
+    assert "a regrade gave the grade the student had seen" in history
+    # An answer that was held stays held for its teacher.
+    held = course_work["model_graded"][0]
+    Submission.objects.filter(pk=held.pk).update(status=Submission.Status.NEEDS_REVIEW)
+    regrading.run_regrade(run_id=regrading.start_regrade(course=course, question=question, started_by=teacher,
+                                                         enqueue=False).pk)
+    held.refresh_from_db()
+    assert held.status == Submission.Status.NEEDS_REVIEW
