@@ -414,9 +414,9 @@ def _missed_ideas(*, conversation: Conversation, question: Question, references:
     )
     not_correct = graded and last.grade_verdict != Grade.Verdict.CORRECT
     alignment = ml_feedback.align(reference_answers=references, answer=last.answer, encoder=get_embedder())
-    cues = [ml_feedback.missing_keywords(i.text, last.answer, question.prompt, language=language)
-            for i in alignment.missing]
-    cues = [c for c in cues if c]
+    cues = ml_feedback.hint_words([i.text for i in alignment.missing], last.answer, question.prompt,
+                                  language=language, ideas_named=len(alignment.missing),
+                                  covers_some=bool(alignment.covered))
     if not alignment.missing:
         return say.attempt_not_correct if not_correct else say.attempt_covers_all
     if not cues:
@@ -432,8 +432,7 @@ def _idea_cues(*, question: Question, references: list[str], language: str, coun
     if count_only:
         n = len(ideas)
         return (say.ideas_to_cover_one if n == 1 else say.ideas_to_cover.format(n)) + say.try_first
-    cues = [ml_feedback.missing_keywords(idea, "", question.prompt, language=language) for idea in ideas]
-    cues = [c for c in cues if c]
+    cues = ml_feedback.hint_words(ideas, "", question.prompt, language=language, ideas_named=len(ideas))
     if not cues:
         return say.be_precise
     listed = " ".join(f"({i}) {', '.join(c)}." for i, c in enumerate(cues, 1))

@@ -74,9 +74,16 @@ class ModelGrade:
 UNSUPPORTED_CORRECT_CONFIDENCE = 0.55
 
 
-def checked_confidence(*, verdict: str, confidence: float, alignment: feedback.Alignment) -> float:
+# An answer in a script the grader never read (QA: a correct Japanese answer, released as incorrect at 0.75)
+# gets a verdict that means nothing: a teacher grades it, whatever the course's threshold.
+UNREADABLE_SCRIPT_CONFIDENCE = 0.2
+
+
+def checked_confidence(*, verdict: str, confidence: float, alignment: feedback.Alignment, answer: str) -> float:
     """The prediction's confidence, capped where the verdict says correct but the answer covers none of the
-    reference answer's ideas (the two disagree)."""
+    reference answer's ideas (the two disagree), and where the answer is not in Latin script."""
+    if not feedback.in_latin_script(answer):
+        return min(confidence, UNREADABLE_SCRIPT_CONFIDENCE)
     if verdict == "correct" and alignment.missing and not alignment.covered:
         return min(confidence, UNSUPPORTED_CORRECT_CONFIDENCE)
     return confidence
@@ -108,7 +115,8 @@ def compose_grade(*, submission: Submission, references: list[str], prediction: 
             verdict=prediction.verdict, alignment=alignment, answer=submission.answer, question=question.prompt,
             score=points / question.max_points if question.max_points else None, language=language,
         )
-        confidence = checked_confidence(verdict=prediction.verdict, confidence=confidence, alignment=alignment)
+        confidence = checked_confidence(verdict=prediction.verdict, confidence=confidence, alignment=alignment,
+                                        answer=submission.answer)
     return ModelGrade(score=points, verdict=prediction.verdict, confidence=round(confidence, 4), feedback=text,
                       max_points=question.max_points)
 

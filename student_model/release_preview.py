@@ -130,17 +130,19 @@ def _predict(model_path: str, course: Course, limit: int) -> list[GradedPredicti
 
 
 def _checked(prediction, item: GradedAnswer) -> float:
-    """The confidence grading would store (``grading.checked_confidence``; only a "correct" can be capped)."""
+    """The confidence grading would store (``grading.checked_confidence``; the alignment matters to a "correct"
+    only)."""
     from tutor.ml import feedback
     from tutor.ml.retrieval.embedder import get_embedder
 
     from . import grading
 
-    if prediction.verdict != "correct":
-        return prediction.confidence
-    alignment = feedback.align(reference_answers=list(item.reference_answers), answer=item.answer,
-                               encoder=get_embedder(), question=item.question)
-    return grading.checked_confidence(verdict=prediction.verdict, confidence=prediction.confidence, alignment=alignment)
+    alignment = feedback.Alignment()
+    if prediction.verdict == "correct":
+        alignment = feedback.align(reference_answers=list(item.reference_answers), answer=item.answer,
+                                   encoder=get_embedder(), question=item.question)
+    return grading.checked_confidence(verdict=prediction.verdict, confidence=prediction.confidence,
+                                      alignment=alignment, answer=item.answer)
 
 
 def release_preview(*, course: Course, threshold: float, limit: int = SAMPLE_SIZE) -> dict | None:

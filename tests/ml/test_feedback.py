@@ -36,8 +36,20 @@ def test_an_unrelated_answer_misses_it_and_gets_hints_not_the_reference(encoder)
     alignment = feedback.align(reference_answers=[REFERENCE], answer=answer, encoder=encoder)
     assert alignment.coverage == 0.0
     text = feedback.compose(verdict="incorrect", alignment=alignment, answer=answer)
-    assert "evaporated" in text and "salt" in text
+    # Never every specific word the answer lacks (evaporated, salt): a hint, not the answer.
+    assert "evaporated" in text and "salt" not in text
     assert REFERENCE not in text and "leaving the salt" not in text
+
+
+def test_a_one_word_reference_is_never_named_by_the_feedback(encoder):
+    # Exploratory QA: "Not correct yet. The expected answer is about: oxygen." to a reference "Oxygen.".
+    question, answer = "What gas do plants release during photosynthesis?", "Nitrogen"
+    alignment = feedback.align(reference_answers=["Oxygen."], answer=answer, encoder=encoder, question=question)
+    for verdict in ("incorrect", "contradictory", "partially_correct"):
+        text = feedback.compose(verdict=verdict, alignment=alignment, answer=answer, question=question)
+        assert "oxygen" not in text.lower(), (verdict, text)
+    assert feedback.hint_words(["Oxygen."], answer, question) == []
+    assert feedback.hint_words(["Oxygen and glucose."], answer, question) == [["oxygen"]]
 
 
 def test_best_of_several_references_is_used(encoder):
@@ -96,7 +108,9 @@ def test_repeating_the_question_does_not_cover_an_idea(encoder):
     answer = "I separated the salt from the water."
     alignment = feedback.align(reference_answers=[REFERENCE], answer=answer, encoder=encoder, question=question)
     assert alignment.coverage == 0.0
-    assert "evaporated" in feedback.compose(verdict="incorrect", alignment=alignment, answer=answer, question=question)
+    # With the question's words ("salt", "water") given, "evaporated" is all the idea says: it is not named.
+    text = feedback.compose(verdict="incorrect", alignment=alignment, answer=answer, question=question)
+    assert text == "Not correct yet. Reread the question and the related reading."
     # Without the question, the words it gives ("salt", "water") look like the idea itself.
     assert feedback.align(reference_answers=[REFERENCE], answer=answer, encoder=encoder).coverage == 1.0
 

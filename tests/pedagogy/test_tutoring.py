@@ -195,6 +195,17 @@ def test_hints_stop_at_the_last_one(course, conversation, qa_model_dir):
     assert "all my hints" not in replies[2].text
 
 
+def test_the_last_hint_on_a_one_word_answer_does_not_name_it(course, conversation, qa_model_dir):
+    # Exploratory QA: hint 3 said "a complete answer uses these key words: (1) oxygen." for the reference "Oxygen.".
+    question = factories.QuestionFactory(course=course, prompt="Name the gas that plants give off in photosynthesis.",
+                                         reference="Oxygen.")
+    replies = [_say(conversation, f"hint for: {question.prompt}")] + [
+        _say(conversation, "give me another hint") for _ in range(2)]
+    assert [r.hint_level for r in replies] == [1, 2, 3]
+    for reply in replies:
+        assert "oxygen" not in reply.text.lower(), reply.text
+
+
 def test_a_hint_for_a_numbered_question_is_on_that_question(course, conversation, qa_model_dir):
     later, first = factories.UnitFactory(course=course, order=2), factories.UnitFactory(course=course, order=1)
     # Created out of the course page's order: that page lists unit 1's questions, by their order, then unit 2's.

@@ -213,3 +213,16 @@ def test_a_correct_verdict_for_an_answer_covering_none_of_the_reference_waits_fo
     grade = grading.compose_grade(submission=submission, references=["The water was evaporated, leaving the salt."],
                                   prediction=_confident("incorrect"))
     assert grade.confidence == 0.9  # only a "correct" is checked
+
+
+@pytest.mark.parametrize("verdict", ["correct", "incorrect"])
+def test_an_answer_in_a_script_the_grader_never_read_waits_for_a_teacher(submission, verdict):
+    # Exploratory QA: a correct answer in Japanese was released as "incorrect" at confidence 0.75.
+    submission.answer = "水が蒸発して、塩が残りました。"
+    grade = grading.compose_grade(submission=submission, references=["The water was evaporated, leaving the salt."],
+                                  prediction=_confident(verdict))
+    assert grade.verdict == verdict and grade.confidence == grading.UNREADABLE_SCRIPT_CONFIDENCE
+    submission.answer = "Das Wasser ist verdunstet, das Salz bleibt zurück."  # German is read
+    grade = grading.compose_grade(submission=submission, references=["The water was evaporated, leaving the salt."],
+                                  prediction=_confident(verdict))
+    assert grade.confidence > grading.UNREADABLE_SCRIPT_CONFIDENCE

@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import functools
 import re
+import unicodedata
 from dataclasses import dataclass, field
 from typing import Protocol
 
@@ -164,6 +165,33 @@ def missing_keywords(
     return [w for w in words if w in keep]
 
 
+def hint_words(
+    ideas: list[str], answer: str, question: str = "", *, language: str = "en", ideas_named: int = 3,
+    covers_some: bool = False,
+) -> list[list[str]]:
+    """The words to name for the missing ``ideas`` (``missing_keywords`` of each, no word twice), for at most
+    ``ideas_named`` of them. To an answer that has none of the reference (no idea covered: ``covers_some``
+    False, and none of the ideas' words), they never name every word it lacks: that would hand out the
+    answer, as "The expected answer is about: oxygen." did for the reference "Oxygen.". The last word named
+    is then left out. An answer that got part of it right is told all that it misses, as SAF's tutors do."""
+    named: set[str] = set()
+    hints: list[list[str]] = []
+    for idea in ideas:
+        words = missing_keywords(idea, answer, question, named=named, language=language)
+        named.update(words)
+        if words:
+            hints.append(words)
+    hints = hints[:ideas_named]
+    if covers_some or not hints:
+        return hints
+    everything = set().union(*(missing_keywords(i, "", question, limit=10**6, language=language) for i in ideas))
+    lacking = set().union(*(missing_keywords(i, answer, question, limit=10**6, language=language) for i in ideas))
+    if lacking == everything and lacking <= named:
+        hints[-1] = hints[-1][:-1]
+        hints = [h for h in hints if h]
+    return hints
+
+
 @dataclass(frozen=True)
 class Phrasing:
     """The feedback's sentences in one language; ``{}`` takes a quote of the answer or the hint words."""
@@ -233,6 +261,14 @@ def language_of(question: str, reference_answers: list[str] | tuple[str, ...]) -
     return text_language(" ".join([question, *reference_answers]), tuple(PHRASINGS))
 
 
+def in_latin_script(text: str) -> bool:
+    """Whether most of the text's letters are Latin ones, the script of the languages the grader was trained
+    on (English, German); a text without letters (numbers, a formula) counts as readable."""
+    letters = [c for c in text if c.isalpha()]
+    latin = sum(unicodedata.name(c, "").startswith("LATIN") for c in letters)
+    return not letters or latin >= len(letters) / 2
+
+
 def _quote(text: str, phrasing: Phrasing, limit: int = 140) -> str:
     text = " ".join(text.split()).rstrip(".!?;:, ")
     text = text if len(text) <= limit else text[: limit - 1].rstrip() + "…"
@@ -256,14 +292,8 @@ def compose(
     mention only below ``FULL_MARKS``."""
     say = PHRASINGS[language]
     covered = alignment.covered[:2]
-    hints: list[list[str]] = []
-    named: set[str] = set()
-    for idea in alignment.missing:
-        words = missing_keywords(idea.text, answer, question, named=named, language=language)
-        named.update(words)
-        if words:
-            hints.append(words)
-    hints = hints[:3]
+    hints = hint_words([idea.text for idea in alignment.missing], answer, question, language=language,
+                       covers_some=bool(alignment.covered))
     hint_text = "; ".join(", ".join(h) for h in hints)
     parts: list[str] = []
     if verdict == "correct":
