@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import logging
 import random
+from dataclasses import dataclass
 
 from django.conf import settings
 from django.core.cache import cache
@@ -31,27 +32,55 @@ CLAIM_SECONDS = 600
 logger = logging.getLogger(__name__)
 
 
-def teacher_graded_sample(*, course: Course, limit: int = SAMPLE_SIZE) -> list[Submission]:
-    """Up to ``limit`` answers of the course whose current grade is a teacher's, a seeded sample."""
-    qs = selectors.with_current_grade(
+def _teacher_graded(*, course: Course):
+    return selectors.with_current_grade(
         Submission.objects.filter(question__course=course, status=Submission.Status.GRADED)
     ).filter(grade_source=Grade.Source.TEACHER)
+
+
+def teacher_graded_sample(*, course: Course, limit: int = SAMPLE_SIZE) -> list[Submission]:
+    """Up to ``limit`` answers of the course whose current grade is a teacher's, a seeded sample."""
+    qs = _teacher_graded(course=course)
     ids = list(qs.order_by("pk").values_list("pk", flat=True))
     chosen = sorted(random.Random(course.pk).sample(ids, min(limit, len(ids))))
     return list(qs.filter(pk__in=chosen).select_related("question").prefetch_related("question__reference_answers"))
 
 
-def _cache_key(course: Course, version: str, limit: int) -> str:
-    return f"release-preview:{course.pk}:{version}:{limit}"
+# Past the sample's size, the preview is computed again once this many more answers have a teacher's grade.
+REFRESH_EVERY = 100
 
 
-def cached_predictions(*, course: Course, limit: int = SAMPLE_SIZE) -> tuple[str, list[GradedPrediction] | None] | None:
-    """(grader version, cached predictions or None while not computed yet); None while no grader is active."""
+def sample_generation(teacher_graded: int, limit: int = SAMPLE_SIZE) -> int:
+    """Which sample ``teacher_graded`` answers give: every new teacher grade while the course has fewer than
+    ``limit`` (the sample is all of them), then one per ``REFRESH_EVERY`` more."""
+    return teacher_graded if teacher_graded < limit else limit + (teacher_graded - limit) // REFRESH_EVERY
+
+
+def _cache_key(course: Course, version: str, limit: int, generation: int | None = None) -> str:
+    """The predictions of one sample; ``generation`` None: the latest predictions computed, whichever sample."""
+    return f"release-preview:{course.pk}:{version}:{limit}:{'latest' if generation is None else generation}"
+
+
+@dataclass(frozen=True)
+class CachedPredictions:
+    version: str
+    predictions: list[GradedPrediction] | None  # None while none was computed yet
+    current: bool  # False: computed on an older sample, while the course has more teacher grades now
+
+
+def cached_predictions(*, course: Course, limit: int = SAMPLE_SIZE) -> CachedPredictions | None:
+    """The course's cached predictions (those of an older sample while its current one is not computed yet);
+    None while no grader is active."""
     version = ml_registry.active_version(course_id=course.pk)
     if version is None:
         return None
-    cached = cache.get(_cache_key(course, version.version, limit))
-    return version.version, None if cached is None else [GradedPrediction(*row) for row in cached]
+    generation = sample_generation(_teacher_graded(course=course).count(), limit)
+    cached = cache.get(_cache_key(course, version.version, limit, generation))
+    current = cached is not None
+    if not current:
+        cached = cache.get(_cache_key(course, version.version, limit))
+    predictions = None if cached is None else [GradedPrediction(*row) for row in cached]
+    return CachedPredictions(version.version, predictions, current)
 
 
 def _claim_key(course: Course) -> str:
@@ -93,12 +122,13 @@ def compute_predictions(*, course: Course, limit: int = SAMPLE_SIZE) -> int:
         version = ml_registry.active_version(course_id=course.pk)
         if version is None:
             return 0
+        generation = sample_generation(_teacher_graded(course=course).count(), limit)
         rows = [(p.confidence, p.model_verdict, p.teacher_verdict) for p in _predict(version.path, course, limit)]
-        cache.set(_cache_key(course, version.version, limit), rows, CACHE_SECONDS)
+        cache.set_many({_cache_key(course, version.version, limit, generation): rows,
+                        _cache_key(course, version.version, limit): rows}, CACHE_SECONDS)
         return len(rows)
-    except BaseException:
-        release_claim(course=course)
-        raise
+    finally:
+        release_claim(course=course)  # done or failed: the next sample (or a retry) may be queued
 
 
 def _predict(model_path: str, course: Course, limit: int) -> list[GradedPrediction]:
@@ -147,16 +177,18 @@ def _checked(prediction, item: GradedAnswer) -> float:
 
 def release_preview(*, course: Course, threshold: float, limit: int = SAMPLE_SIZE) -> dict | None:
     """The release curve of a course (thresholds 0, 0.05, ..., 1) and its point at ``threshold``;
-    ``{"pending": True}`` while the sample is still being graded; None while no grader is active."""
+    ``{"pending": True}`` while the sample is still being graded (``refreshing``: the figures are those of an
+    older sample while the course's current one is graded); None while no grader is active."""
     found = cached_predictions(course=course, limit=limit)
     if found is None:
         return None
-    version, predictions = found
+    version, predictions = found.version, found.predictions
     if predictions is None:
-        return {"version": version, "pending": True}
+        return {"version": version, "pending": True, "refreshing": True}
     return {
         "version": version,
         "pending": False,
+        "refreshing": not found.current,
         "sample": len(predictions),
         "points": release_curve(predictions),
         "chosen": release_curve(predictions, [threshold])[0],

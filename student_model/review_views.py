@@ -219,7 +219,7 @@ def release_policy(request: HttpRequest, slug: str) -> HttpResponse:
             form = ReleasePolicyForm({**initial, "confidence_threshold": preview_at})
     threshold = form.cleaned_data["confidence_threshold"] if form.is_bound and form.is_valid() else policy.confidence_threshold
     preview = release_preview.release_preview(course=course, threshold=threshold)
-    if preview is not None and preview["pending"]:
+    if preview is not None and preview["refreshing"]:
         release_preview.queue_computation(course=course)
         preview = release_preview.release_preview(course=course, threshold=threshold)  # ready if it ran inline
     context = {"course": course, "policy": policy, "form": form, "threshold": threshold, "preview": preview}

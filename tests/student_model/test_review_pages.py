@@ -298,3 +298,54 @@ def test_answer_groups_page_grades_a_group(client, teacher, student, question):
         grade = s.grades.order_by("-id").first()
         assert (grade.source, grade.verdict, grade.feedback) == (Grade.Source.TEACHER, "correct", "Yes.")
     assert odd.grades.count() == 1
+
+
+def test_the_release_preview_follows_the_courses_new_teacher_grades(client, teacher, course, tmp_path, monkeypatch,
+                                                                   settings):
+    # Exploratory QA: a new course's preview stayed at "1 teacher-graded answers" while its teachers graded more.
+    from student_model import ml_registry, tasks
+    from tutor.ml.release_curve import GradedPrediction
+
+    settings.RELEASE_PREVIEW_THREAD = False
+    (tmp_path / "config.json").write_text("{}")
+    ml_registry.register_version(version="on-disk", path=tmp_path, activate=True)
+    monkeypatch.setattr(release_preview, "_predict", lambda path, course, limit: [
+        GradedPrediction(confidence=0.9, model_verdict="correct", teacher_verdict=s.grade_verdict)
+        for s in release_preview.teacher_graded_sample(course=course, limit=limit)])
+    computed = []
+    monkeypatch.setattr(tasks.compute_release_preview, "delay",
+                        lambda pk: computed.append(pk) or tasks.compute_release_preview(pk))
+    question = factories.QuestionFactory(course=course)
+
+    def teacher_graded(answer):
+        factories.GradeFactory(submission=factories.SubmissionFactory(question=question, answer=answer,
+                                                                       status="graded"),
+                               source="teacher", graded_by=teacher, verdict="correct", score=1.0)
+
+    teacher_graded("The first one.")
+    client.force_login(teacher)
+    page = client.get(reverse("release-policy", args=[course.slug]))
+    assert page.context["preview"]["sample"] == 1 and "1 teacher-graded answer of" in page.content.decode()
+    assert client.get(reverse("release-policy", args=[course.slug])).context["preview"]["sample"] == 1
+    assert computed == [course.pk]  # cached
+
+    teacher_graded("The second one.")
+    page = client.get(reverse("release-policy", args=[course.slug]))
+    assert computed == [course.pk, course.pk]  # the new sample was graded (inline here, as eager Celery does)
+    assert page.context["preview"]["sample"] == 2 and not page.context["preview"]["refreshing"]
+    assert "2 teacher-graded answers of" in page.content.decode()
+    # While a worker grades the next sample, the page keeps the figures it has and says they are being updated.
+    queued = []
+    monkeypatch.setattr(tasks.compute_release_preview, "delay", queued.append)
+    teacher_graded("The third one.")
+    page = client.get(reverse("release-policy", args=[course.slug]))
+    assert queued == [course.pk]
+    assert page.context["preview"]["sample"] == 2 and page.context["preview"]["refreshing"]
+    assert "the grader is grading the new sample" in page.content.decode()
+
+
+def test_past_the_sample_size_the_preview_is_refreshed_every_hundred_teacher_grades():
+    size = release_preview.SAMPLE_SIZE
+    assert [release_preview.sample_generation(n) for n in (0, 1, size - 1)] == [0, 1, size - 1]
+    assert release_preview.sample_generation(size) == release_preview.sample_generation(size + 99) == size
+    assert release_preview.sample_generation(size + 100) == size + 1
