@@ -349,3 +349,15 @@ def test_past_the_sample_size_the_preview_is_refreshed_every_hundred_teacher_gra
     assert [release_preview.sample_generation(n) for n in (0, 1, size - 1)] == [0, 1, size - 1]
     assert release_preview.sample_generation(size) == release_preview.sample_generation(size + 99) == size
     assert release_preview.sample_generation(size + 100) == size + 1
+
+
+def test_a_long_answer_scrolls_inside_its_box_reachable_by_keyboard(client, teacher, student, question, settings):
+    # Exploratory QA: a 4,949-character answer made the review page about 10,800 px tall.
+    model_graded(question, student, 0.4, answer="The salt stays behind. " * 220)
+    model_graded(question, student, 0.4, answer="Evaporate the water.")
+    client.force_login(teacher)
+    page = client.get(reverse("review-queue")).content.decode()
+    assert page.count('tabindex="0">The salt stays behind.') == 1 and 'tabindex="0">Evaporate' not in page
+    css = (settings.BASE_DIR / "static" / "css" / "tutor.css").read_text()
+    rule = next(line for line in css.splitlines() if line.startswith(".sublist__answer {"))
+    assert "max-height" in rule and "overflow-y: auto" in rule
