@@ -37,6 +37,13 @@ class CourseAdmin(admin.ModelAdmin):
     readonly_fields = ["created_at", "updated_at"]
     inlines = [UnitInline, EnrollmentInline]
 
+    def get_readonly_fields(self, request, obj=None):
+        # A course's slug is its address (domain.services.course_update): set once, when it is created.
+        return [*self.readonly_fields, "slug"] if obj is not None else self.readonly_fields
+
+    def get_prepopulated_fields(self, request, obj=None):
+        return self.prepopulated_fields if obj is None else {}
+
 
 @admin.register(Unit)
 class UnitAdmin(admin.ModelAdmin):

@@ -97,6 +97,11 @@ def course_create(
 
 @transaction.atomic
 def course_update(*, course: Course, **fields: Any) -> Course:
+    """Change a course's fields. Its slug is its address (pages, API, course files, exports): it stays."""
+    if "slug" in fields and fields["slug"] != course.slug:
+        raise ValidationError({"slug": "A course's slug is its address: links, course files and exports name it, "
+                                       "so it cannot change. Change its title instead."})
+    fields.pop("slug", None)
     for name in fields:
         if name not in COURSE_FIELDS:
             raise ValidationError({name: f"'{name}' is not a field that can be changed here."})

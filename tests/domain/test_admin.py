@@ -171,3 +171,10 @@ def test_grades_are_read_not_edited_in_the_admin(client, admin_user, content):
     grade.refresh_from_db()
     assert grade.score != 7
     assert client.get(reverse("admin:student_model_grade_add")).status_code == 403
+
+
+def test_a_courses_slug_is_set_when_it_is_created_and_then_shown_read_only(admin_client, course):
+    add = admin_client.get(reverse("admin:domain_course_add")).content.decode()
+    assert 'name="slug"' in add
+    change = admin_client.get(reverse("admin:domain_course_change", args=[course.pk])).content.decode()
+    assert 'name="slug"' not in change and course.slug in change

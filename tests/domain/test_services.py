@@ -31,6 +31,19 @@ def test_course_create_validates_slug_and_uniqueness():
     assert "slug" in errors(info)
 
 
+def test_a_courses_slug_cannot_change(course):
+    # Exploratory QA: PATCH {"slug": ...} returned 200, and every link to the course then gave a 404.
+    old = course.slug
+    with pytest.raises(ValidationError) as info:
+        services.course_update(course=course, slug="renamed", title="Renamed")
+    assert "cannot change" in errors(info)["slug"][0]
+    course.refresh_from_db()
+    assert (course.slug, course.title) != ("renamed", "Renamed") and course.slug == old
+    services.course_update(course=course, slug=old, title="Renamed")  # the same slug, as a full form sends it
+    course.refresh_from_db()
+    assert course.title == "Renamed"
+
+
 def test_course_update_changes_fields_and_refuses_unknown_ones(course):
     services.course_update(course=course, title="Intro to Python", licence="CC BY 4.0")
     course.refresh_from_db()
