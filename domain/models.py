@@ -105,6 +105,7 @@ class Question(models.Model):
                 fields=["course", "external_id"],
                 condition=~models.Q(external_id=""),
                 name="question_unique_external_id_per_course",
+                violation_error_message="Another question of this course has this external id.",
             )
         ]
 
@@ -167,6 +168,7 @@ class Resource(models.Model):
                 fields=["course", "external_id"],
                 condition=~models.Q(external_id=""),
                 name="resource_unique_external_id_per_course",
+                violation_error_message="Another resource of this course has this external id.",
             ),
             models.CheckConstraint(
                 condition=~(models.Q(body="") & models.Q(url="")), name="resource_has_body_or_url"

@@ -273,3 +273,13 @@ def test_deleting_an_answered_question_is_refused_and_keeps_the_answers(world, c
     assert "would delete their answers and grades" in str(response.data)
     assert Question.objects.filter(pk=question.pk).exists()
     assert client_for("student").get(reverse("api-submission-detail", kwargs={"pk": submission.pk})).status_code == 200
+
+
+def test_a_second_question_with_the_same_external_id_is_a_clear_400(world, client_for):
+    # Exploratory QA: the API answered "Constraint “question_unique_external_id_per_course” is violated."
+    payload = {"course": "course-a", "prompt": "Why?", "reference_answers": ["Because."],
+               "external_id": world.question.external_id}
+    response = client_for("teacher").post(QUESTIONS, payload, format="json")
+    assert response.status_code == 400
+    assert "Another question of this course has this external id." in str(response.data)
+    assert "Constraint" not in str(response.data)
