@@ -68,6 +68,7 @@ def course_grader(request: HttpRequest, slug: str) -> HttpResponse:
         "runs": runs,
         "current_run": current,
         "teacher_confirmed": registry_selectors.teacher_confirmed_count(course=course),
+        "readiness": retraining.readiness(course=course),
         "chart": _course_chart(course, versions),
         "is_admin": domain_selectors.is_admin(request.user),
         "questions": domain_selectors.question_prompts_for_course(course=course),

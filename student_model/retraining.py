@@ -82,6 +82,38 @@ def default_options(**overrides) -> RetrainingOptions:
     return RetrainingOptions.from_dict(values)
 
 
+@dataclass(frozen=True)
+class Readiness:
+    """Whether a course has the teacher-confirmed answers a retraining needs (its held-out split included)."""
+
+    train: int
+    held_out: int
+    min_train: int
+    min_held_out: int
+
+    @property
+    def enough(self) -> bool:
+        return self.train >= self.min_train and self.held_out >= self.min_held_out
+
+    @property
+    def shortfall(self) -> str:
+        return (f"Not enough teacher-confirmed answers yet: {self.train} to train on (needs {self.min_train}) "
+                f"and {self.held_out} held out (needs {self.min_held_out}). Review more answers first.")
+
+
+def readiness(*, course: Course, options: RetrainingOptions | None = None) -> Readiness:
+    options = options or default_options()
+    items = registry_selectors.teacher_confirmed_answers(course=course)
+    train_items, holdout = split_holdout(items, fraction=options.holdout_fraction, seed=options.holdout_seed)
+    return Readiness(len(train_items), len(holdout), options.min_train, options.min_holdout)
+
+
+def _check_enough(train: int, held_out: int, options: RetrainingOptions) -> None:
+    ready = Readiness(train, held_out, options.min_train, options.min_holdout)
+    if not ready.enough:
+        raise ValidationError(ready.shortfall)
+
+
 # --------------------------------------------------------------------------------- starting a run
 
 
@@ -96,7 +128,8 @@ def start_retraining(
     """Queue a retraining of ``course``'s grader. ``started_by`` None: the command line (no checks of rights).
 
     Refused when the user may not manage the course (PermissionDenied), when no grader is
-    active for the course, or while another run of the course is queued or running."""
+    active for the course, while another run of the course is queued or running, or while the course has
+    too few teacher-confirmed answers (``readiness``)."""
     if started_by is not None and not domain_selectors.can_manage_course(user=started_by, course=course):
         raise PermissionDenied("Only the course's teachers and admins can retrain its grader.")
     Course.objects.select_for_update().filter(pk=course.pk).first()  # one start at a time per course
@@ -106,6 +139,9 @@ def start_retraining(
     if registry_selectors.run_in_progress(course=course) is not None:
         raise ValidationError("A retraining of this course is already queued or running.")
     options = options or default_options()
+    ready = readiness(course=course, options=options)
+    if not ready.enough:  # refused now rather than by a run that fails minutes later
+        raise ValidationError(ready.shortfall)
     run = TrainingRun(
         course=course,
         started_by=started_by,
@@ -199,11 +235,7 @@ def _retrain(run: TrainingRun, progress: _Progress, created: list[Path]) -> tupl
         raise ValidationError("No grader is active: nothing to fine-tune from.")
     items = registry_selectors.teacher_confirmed_answers(course=course)
     train_items, holdout = split_holdout(items, fraction=options.holdout_fraction, seed=options.holdout_seed)
-    if len(train_items) < options.min_train or len(holdout) < options.min_holdout:
-        raise ValidationError(
-            f"Not enough teacher-confirmed answers yet: {len(train_items)} to train on (needs {options.min_train}) "
-            f"and {len(holdout)} held out (needs {options.min_holdout}). Review more answers first."
-        )
+    _check_enough(len(train_items), len(holdout), options)
     holdout = _cap(holdout, options.max_holdout, options.holdout_seed)
 
     name = disk_registry.new_version_name(prefix=f"{course.slug[:40]}-lora")

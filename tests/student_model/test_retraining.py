@@ -11,6 +11,7 @@ from pathlib import Path
 import pytest
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.management import call_command
+from django.urls import reverse
 from django.utils import timezone
 
 from student_model import grading, ml_registry, registry_selectors, retraining
@@ -131,21 +132,38 @@ def test_the_command_keeps_the_champion_when_the_challenger_agrees_less_with_hel
     assert ml_registry.active_version(course_id=course.pk) == global_grader
 
 
-def test_too_few_teacher_grades_fail_the_run_with_a_reason_and_leave_no_files(grader, global_grader, settings):
+def test_too_few_teacher_grades_are_refused_before_a_run_starts(grader, global_grader, settings, client):
+    # Exploratory QA: the Retrain button was offered with 4-9 teacher grades; the run then failed minutes later.
     course = factories.CourseFactory()
     submission = factories.SubmissionFactory(question=factories.QuestionFactory(course=course))
     factories.GradeFactory(submission=submission)
     factories.GradeFactory(submission=factories.SubmissionFactory(question=submission.question),
                            source=Grade.Source.MODEL, model_version="global-test")
 
+    with pytest.raises(ValidationError) as info:
+        retraining.start_retraining(course=course, started_by=None, enqueue=False)
+    assert info.value.messages[0].startswith("Not enough teacher-confirmed answers yet")
+    assert not TrainingRun.objects.filter(course=course).exists()
+    versions_dir = Path(settings.MODEL_DIR) / "grader"
+    assert not versions_dir.exists() or not any(versions_dir.iterdir())
+
+    teacher = factories.UserFactory()
+    factories.EnrollmentFactory(user=teacher, course=course, role="teacher")
+    client.force_login(teacher)
+    page = client.get(reverse("course-grader", args=[course.slug])).content.decode()
+    assert "this course has 0 and 1 so far" in page or "this course has 1 and 0 so far" in page
+    assert 'disabled>Retrain the grader' in page
+
+
+def test_a_run_whose_teacher_grades_were_withdrawn_meanwhile_fails_with_a_reason(grader, global_grader):
+    course = build_course(grader)
     run = retraining.start_retraining(course=course, started_by=None, enqueue=False)
+    Grade.objects.filter(submission__question__course=course, source=Grade.Source.TEACHER).delete()
+
     run = retraining.run_retraining(run_id=run.pk)
 
     assert run.status == TrainingRun.Status.FAILED
     assert run.message.startswith("Not enough teacher-confirmed answers yet")
-    assert not GraderVersion.objects.filter(course=course).exists()
-    versions_dir = Path(settings.MODEL_DIR) / "grader"
-    assert not versions_dir.exists() or not any(versions_dir.iterdir())
     assert retraining.run_retraining(run_id=run.pk).status == TrainingRun.Status.FAILED  # redelivery: no rerun
 
 
@@ -188,12 +206,15 @@ class TestRights:
                 retraining.start_retraining(course=course, started_by=user)
         assert not TrainingRun.objects.exists()
 
-    def test_a_teacher_cannot_start_a_second_run_while_one_is_queued(self, global_grader, course, teacher):
+    def test_a_teacher_cannot_start_a_second_run_while_one_is_queued(self, global_grader, course, teacher,
+                                                                      settings):
+        settings.GRADER_RETRAINING = {**OPTIONS, "min_train": 0, "min_holdout": 0}
         retraining.start_retraining(course=course, started_by=teacher, enqueue=False)
         with pytest.raises(ValidationError, match="already queued or running"):
             retraining.start_retraining(course=course, started_by=teacher, enqueue=False)
 
-    def test_a_run_abandoned_hours_ago_does_not_block_the_next(self, global_grader, course, teacher):
+    def test_a_run_abandoned_hours_ago_does_not_block_the_next(self, global_grader, course, teacher, settings):
+        settings.GRADER_RETRAINING = {**OPTIONS, "min_train": 0, "min_holdout": 0}
         stale = retraining.start_retraining(course=course, started_by=teacher, enqueue=False)
         TrainingRun.objects.filter(pk=stale.pk).update(status="running", created_at=timezone.now() - timedelta(hours=4))
         fresh = retraining.start_retraining(course=course, started_by=teacher, enqueue=False)
