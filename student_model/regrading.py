@@ -119,7 +119,7 @@ def run_regrade(*, run_id: int) -> RegradeRun:
         return _finish(run_id, status=RegradeRun.Status.FAILED, message=reason or type(error).__name__)
     run.refresh_from_db()
     message = (f"Regraded {run.done} answer{'s' if run.done != 1 else ''} with {run.model_version}: "
-               f"{run.changed} changed; {run.kept} kept their teacher's grade.")
+               f"{run.changed} changed; {run.kept} kept the grade a teacher gave, confirmed or released.")
     return _finish(run_id, status=RegradeRun.Status.SUCCEEDED, message=message)
 
 

@@ -72,7 +72,7 @@
     if (message.created_at) {
       var time = document.createElement("time");
       time.dateTime = message.created_at;
-      time.textContent = new Date(message.created_at).toLocaleTimeString([], { hour: "2-digit", minute: "2-digit" });
+      time.textContent = new Date(message.created_at).toLocaleTimeString([], { hour: "2-digit", minute: "2-digit", hourCycle: "h23" });  // as the pages write times
       head.appendChild(time);
     }
     li.appendChild(head);

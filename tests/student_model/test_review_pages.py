@@ -361,3 +361,21 @@ def test_a_long_answer_scrolls_inside_its_box_reachable_by_keyboard(client, teac
     css = (settings.BASE_DIR / "static" / "css" / "tutor.css").read_text()
     rule = next(line for line in css.splitlines() if line.startswith(".sublist__answer {"))
     assert "max-height" in rule and "overflow-y: auto" in rule
+
+
+def test_with_automatic_release_off_the_preview_says_its_figures_are_hypothetical(client, teacher, course, tmp_path,
+                                                                                 monkeypatch, settings):
+    # Exploratory QA: "would release 100% of answers" while automatic release was switched off.
+    from student_model import ml_registry
+    from tutor.ml.release_curve import GradedPrediction
+
+    settings.RELEASE_PREVIEW_THREAD = False
+    (tmp_path / "config.json").write_text("{}")
+    ml_registry.register_version(version="on-disk", path=tmp_path, activate=True)
+    monkeypatch.setattr(release_preview, "cached_predictions", lambda **kw: release_preview.CachedPredictions(
+        "on-disk", [GradedPrediction(confidence=0.9, model_verdict="correct", teacher_verdict="correct")], True))
+    client.force_login(teacher)
+    assert "data-auto-release-off" not in client.get(reverse("release-policy", args=[course.slug])).content.decode()
+    ReleasePolicy.objects.update_or_create(course=course, defaults={"auto_release": False})
+    page = client.get(reverse("release-policy", args=[course.slug])).content.decode()
+    assert "Automatic release is off: every model grade waits for a teacher" in page
