@@ -20,4 +20,5 @@ class SubmissionStatusConsumer(AsyncJsonWebsocketConsumer):
             await self.channel_layer.group_discard(self.group, self.channel_name)
 
     async def submission_changed(self, event: dict) -> None:
-        await self.send_json({"submission_id": event["submission_id"], "status": event["status"]})
+        await self.send_json({"submission_id": event["submission_id"], "question_id": event.get("question_id"),
+                              "status": event["status"]})

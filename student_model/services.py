@@ -214,7 +214,8 @@ def notify_submission_changed(submission: Submission) -> None:
         return
     async_to_sync(layer.group_send)(
         submission_group(submission.student_id),
-        {"type": "submission.changed", "submission_id": submission.pk, "status": submission.status},
+        {"type": "submission.changed", "submission_id": submission.pk, "question_id": submission.question_id,
+         "status": submission.status},
     )
 
 

@@ -96,8 +96,11 @@
       try { data = JSON.parse(event.data); } catch (e) { return; }
       if (!data || data.submission_id == null) return;
       var item = box.querySelector('[data-submission-id="' + String(data.submission_id) + '"]');
-      if (!item) return;
-      setBadge(item, data.status);  // immediate feedback, then the full part (grade, feedback)
+      if (item) {
+        setBadge(item, data.status);  // immediate feedback, then the full part (grade, feedback)
+      } else if (String(data.question_id) !== box.getAttribute("data-question-id")) {
+        return;  // an answer to another question
+      }  // else an answer to this question sent from another tab or the API: the list gains it
       refreshList().catch(function () { /* the badge is already right; the grade shows on reload */ });
     }
 

@@ -94,4 +94,16 @@ def test_student_reads_answers_and_sees_the_submission(live_server, python_cours
     assert page.evaluate("window.__sameDocument") is True
     screenshot(page, "tutor_question_page_graded.png")
 
+    # An answer sent from another tab (or the API) joins the list; one to another question does not.
+    elsewhere = factories.SubmissionFactory(student=python_course["student"],
+                                            question=course.questions.exclude(pk=question.pk).first())
+    sockets[-1].send(json.dumps({"submission_id": elsewhere.pk, "question_id": elsewhere.question_id,
+                                 "status": "received"}))
+    other_tab = factories.SubmissionFactory(student=python_course["student"], question=question,
+                                            answer="Read, evaluate, print, loop (sent from my phone).")
+    sockets[-1].send(json.dumps({"submission_id": other_tab.pk, "question_id": question.pk, "status": "received"}))
+    expect(page.get_by_text("Read, evaluate, print, loop (sent from my phone).")).to_be_visible()
+    expect(page.locator(f'[data-submission-id="{elsewhere.pk}"]')).to_have_count(0)
+    assert page.evaluate("window.__sameDocument") is True
+
     assert page.js_errors == []

@@ -45,7 +45,8 @@ async def test_student_hears_when_their_submission_is_graded():
         submission=submission, score=1.0, verdict="correct", source="teacher", feedback="Right."
     )
 
-    assert await mine.receive_json_from(timeout=5) == {"submission_id": submission.pk, "status": "graded"}
+    assert await mine.receive_json_from(timeout=5) == {
+        "submission_id": submission.pk, "question_id": submission.question_id, "status": "graded"}
     assert await theirs.receive_nothing(timeout=0.3)
     await mine.disconnect()
     await theirs.disconnect()
