@@ -30,7 +30,8 @@ def submission_list(*, user: User) -> QuerySet[Submission]:
 def grade_list(*, user: User) -> QuerySet[Grade]:
     """Grades the user may see: all of those in courses they teach; of their own work only the
     current grade of submissions that are ``graded`` (one waiting for review is not released, and
-    the grades a teacher replaced are history, not shown to students)."""
+    the grades a teacher replaced are history, not shown to students). ``is_current``: the submission's
+    latest grading."""
     if not user.is_authenticated:
         return Grade.objects.none()
     if domain_selectors.is_admin(user):
@@ -41,7 +42,8 @@ def grade_list(*, user: User) -> QuerySet[Grade]:
         qs = Grade.objects.filter(submission__question__course__in=taught) | Grade.objects.filter(
             submission__student=user, submission__status=Submission.Status.GRADED, pk=Subquery(current)
         )
-    return qs.select_related("submission", "graded_by").distinct()
+    newest = Grade.objects.filter(submission=OuterRef("submission")).order_by("-created_at", "-id").values("pk")[:1]
+    return qs.annotate(is_current=Q(pk=Subquery(newest))).select_related("submission", "graded_by").distinct()
 
 
 def latest_grade(*, submission: Submission) -> Grade | None:

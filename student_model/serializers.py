@@ -34,11 +34,22 @@ class SubmissionCreateSerializer(serializers.Serializer):
     answer = serializers.CharField(allow_blank=True, trim_whitespace=False)
 
 
+class PointsField(serializers.FloatField):
+    """Points as people write them: a rescaled 6.8999999999999995 reads 6.9 (kept to four decimals)."""
+
+    def to_representation(self, value):
+        return round(super().to_representation(value), 4)
+
+
 class GradeSerializer(serializers.ModelSerializer):
+    score = PointsField(read_only=True)
+    is_current = serializers.BooleanField(read_only=True, help_text="Whether this is the submission's latest grading.")
+
     class Meta:
         model = Grade
         fields = [
             "id", "submission", "score", "verdict", "confidence", "feedback", "source", "model_version", "created_at",
+            "is_current",
         ]
         read_only_fields = fields
 
@@ -48,7 +59,7 @@ class GradeSerializer(serializers.ModelSerializer):
 
 class CurrentGradeSerializer(serializers.Serializer):
     id = serializers.IntegerField(source="grade_id")
-    score = serializers.FloatField(source="grade_score")
+    score = PointsField(source="grade_score")
     verdict = serializers.CharField(source="grade_verdict")
     confidence = serializers.FloatField(source="grade_confidence", allow_null=True)
     feedback = serializers.CharField(source="grade_feedback")

@@ -149,8 +149,19 @@ def test_submission_and_grade_shapes(world, client_for):
     grade = client_for("student").get(reverse("api-grade-detail", kwargs={"pk": world.grade.pk})).data
     assert set(grade) == {
         "id", "submission", "score", "verdict", "confidence", "feedback", "source", "model_version", "created_at",
+        "is_current",
     }
     assert (grade["submission"], grade["verdict"], grade["source"]) == (world.submission.pk, "correct", "teacher")
+    assert grade["is_current"] is True
+
+
+def test_a_teacher_sees_which_grading_is_current_and_scores_without_float_noise(world, client_for):
+    # Exploratory QA: teachers got every grading with nothing marking the current one, and scores like
+    # 6.8999999999999995 after a change of points.
+    newer = factories.GradeFactory(submission=world.submission, score=0.1 + 0.2, verdict="partially_correct")
+    rows = {g["id"]: g for g in client_for("teacher").get(GRADES, {"submission": world.submission.pk}).data["results"]}
+    assert (rows[world.grade.pk]["is_current"], rows[newer.pk]["is_current"]) == (False, True)
+    assert rows[newer.pk]["score"] == 0.3
 
 
 # --- filters ----------------------------------------------------------------------------------
