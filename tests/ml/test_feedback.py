@@ -50,6 +50,9 @@ def test_a_one_word_reference_is_never_named_by_the_feedback(encoder):
         assert "oxygen" not in text.lower(), (verdict, text)
     assert feedback.hint_words(["Oxygen."], answer, question) == []
     assert feedback.hint_words(["Oxygen and glucose."], answer, question) == [["oxygen"]]
+    # Past the ideas named, words stay for the student to find anyway: the named ones are all kept.
+    four = ["Osmosis.", "Diffusion.", "Respiration.", "Transpiration."]
+    assert feedback.hint_words(four, answer, question) == [["osmosis"], ["diffusion"], ["respiration"]]
 
 
 def test_best_of_several_references_is_used(encoder):

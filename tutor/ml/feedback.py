@@ -186,7 +186,7 @@ def hint_words(
         return hints
     everything = set().union(*(missing_keywords(i, "", question, limit=10**6, language=language) for i in ideas))
     lacking = set().union(*(missing_keywords(i, answer, question, limit=10**6, language=language) for i in ideas))
-    if lacking == everything and lacking <= named:
+    if lacking == everything and lacking <= {word for hint in hints for word in hint}:
         hints[-1] = hints[-1][:-1]
         hints = [h for h in hints if h]
     return hints
