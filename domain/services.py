@@ -354,6 +354,7 @@ def question_delete(*, question: Question) -> None:
     and grades would go with it."""
     from student_model.selectors import question_answer_count  # the student model builds on the domain
 
+    Question.objects.select_for_update().filter(pk=question.pk).first()  # an answer sent meanwhile waits, then fails
     answers = question_answer_count(question=question)
     if answers:
         raise ValidationError(

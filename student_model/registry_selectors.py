@@ -72,18 +72,28 @@ def run_in_progress(*, course: Course) -> TrainingRun | None:
     ).first()
 
 
+def _teacher_confirmed(*, course: Course):
+    latest = Grade.objects.filter(submission=OuterRef("pk")).order_by("-created_at", "-id")
+    return Submission.objects.filter(question__course=course).annotate(
+        latest_source=Subquery(latest.values("source")[:1]),
+    ).filter(latest_source=Grade.Source.TEACHER)
+
+
+def teacher_confirmed_ids(*, course: Course) -> list[int]:
+    """The ids of the answers ``teacher_confirmed_answers`` gives, without reading the answers."""
+    return list(_teacher_confirmed(course=course).order_by("pk").values_list("pk", flat=True))
+
+
 def teacher_confirmed_answers(*, course: Course) -> list[GradedAnswer]:
     """The course's answers whose current (latest) grade was given or confirmed by a teacher, as
     training data; ``answer_id`` is the submission's primary key. Includes imported history."""
     latest = Grade.objects.filter(submission=OuterRef("pk")).order_by("-created_at", "-id")
     rows = (
-        Submission.objects.filter(question__course=course)
+        _teacher_confirmed(course=course)
         .annotate(
-            latest_source=Subquery(latest.values("source")[:1]),
             latest_verdict=Subquery(latest.values("verdict")[:1]),
             latest_score=Subquery(latest.values("score")[:1]),
         )
-        .filter(latest_source=Grade.Source.TEACHER)
         .select_related("question")
         .order_by("pk")
     )
@@ -113,13 +123,7 @@ def teacher_confirmed_answers(*, course: Course) -> list[GradedAnswer]:
 
 
 def teacher_confirmed_count(*, course: Course) -> int:
-    latest = Grade.objects.filter(submission=OuterRef("pk")).order_by("-created_at", "-id")
-    return (
-        Submission.objects.filter(question__course=course)
-        .annotate(latest_source=Subquery(latest.values("source")[:1]))
-        .filter(latest_source=Grade.Source.TEACHER)
-        .count()
-    )
+    return _teacher_confirmed(course=course).count()
 
 
 def learning_curve_path() -> Path:

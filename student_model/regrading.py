@@ -215,10 +215,12 @@ def _store(*, submission_id: int, grade: grading.ModelGrade, model_version: str)
         return KEPT
     score = grade.score_in(submission.question.max_points)  # locked with the submission: current points
     same = current.verdict == grade.verdict and abs(current.score - score) <= 1e-6
+    keep_released = same and submission.status == Submission.Status.GRADED
     record_model_grade(
         submission=submission, score=score, verdict=grade.verdict, confidence=grade.confidence,
-        feedback=grade.feedback, model_version=model_version, update_mastery=False,
-        # A grade the student has seen is not taken back by a regrade that gives the very same grade.
-        keep_released=same and submission.status == Submission.Status.GRADED,
+        # A grade the student has seen is not taken back by a regrade that gives the very same grade, and
+        # it keeps the feedback they read (new text would be released unreviewed).
+        feedback=current.feedback if keep_released else grade.feedback,
+        model_version=model_version, update_mastery=False, keep_released=keep_released,
     )
     return SAME if same else CHANGED

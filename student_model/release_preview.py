@@ -16,6 +16,7 @@ from dataclasses import dataclass
 
 from django.conf import settings
 from django.core.cache import cache
+from django.db.models import Max
 
 from domain.models import Course
 from tutor.ml.data.types import GradedAnswer
@@ -50,22 +51,31 @@ def teacher_graded_sample(*, course: Course, limit: int = SAMPLE_SIZE) -> list[S
 REFRESH_EVERY = 100
 
 
-def sample_generation(teacher_graded: int, limit: int = SAMPLE_SIZE) -> int:
-    """Which sample ``teacher_graded`` answers give: every new teacher grade while the course has fewer than
-    ``limit`` (the sample is all of them), then one per ``REFRESH_EVERY`` more."""
-    return teacher_graded if teacher_graded < limit else limit + (teacher_graded - limit) // REFRESH_EVERY
+def sample_generation(*, teacher_graded: int, newest_teacher_grade: int | None, limit: int = SAMPLE_SIZE) -> str:
+    """Which sample the course's teacher grades give: a new one with every teacher grade (a regrade by a
+    teacher too) while fewer than ``limit`` answers have one (the sample is all of them), then one per
+    ``REFRESH_EVERY`` more."""
+    if teacher_graded < limit:
+        return f"{teacher_graded}:{newest_teacher_grade}"
+    return f"{limit}+{(teacher_graded - limit) // REFRESH_EVERY}"
 
 
-def _cache_key(course: Course, version: str, limit: int, generation: int | None = None) -> str:
-    """The predictions of one sample; ``generation`` None: the latest predictions computed, whichever sample."""
-    return f"release-preview:{course.pk}:{version}:{limit}:{'latest' if generation is None else generation}"
+def _generation(course: Course, limit: int) -> str:
+    newest = Grade.objects.filter(submission__question__course=course, source=Grade.Source.TEACHER).aggregate(
+        newest=Max("pk"))["newest"]
+    return sample_generation(teacher_graded=_teacher_graded(course=course).count(), newest_teacher_grade=newest,
+                             limit=limit)
+
+
+def _cache_key(course: Course, version: str, limit: int) -> str:
+    return f"release-preview:{course.pk}:{version}:{limit}"
 
 
 @dataclass(frozen=True)
 class CachedPredictions:
     version: str
     predictions: list[GradedPrediction] | None  # None while none was computed yet
-    current: bool  # False: computed on an older sample, while the course has more teacher grades now
+    current: bool  # False: computed on an older sample, while the course's teacher grades changed since
 
 
 def cached_predictions(*, course: Course, limit: int = SAMPLE_SIZE) -> CachedPredictions | None:
@@ -74,13 +84,11 @@ def cached_predictions(*, course: Course, limit: int = SAMPLE_SIZE) -> CachedPre
     version = ml_registry.active_version(course_id=course.pk)
     if version is None:
         return None
-    generation = sample_generation(_teacher_graded(course=course).count(), limit)
-    cached = cache.get(_cache_key(course, version.version, limit, generation))
-    current = cached is not None
-    if not current:
-        cached = cache.get(_cache_key(course, version.version, limit))
-    predictions = None if cached is None else [GradedPrediction(*row) for row in cached]
-    return CachedPredictions(version.version, predictions, current)
+    cached = cache.get(_cache_key(course, version.version, limit))
+    if cached is None:
+        return CachedPredictions(version.version, None, False)
+    predictions = [GradedPrediction(*row) for row in cached["rows"]]
+    return CachedPredictions(version.version, predictions, cached["generation"] == _generation(course, limit))
 
 
 def _claim_key(course: Course) -> str:
@@ -122,10 +130,9 @@ def compute_predictions(*, course: Course, limit: int = SAMPLE_SIZE) -> int:
         version = ml_registry.active_version(course_id=course.pk)
         if version is None:
             return 0
-        generation = sample_generation(_teacher_graded(course=course).count(), limit)
+        generation = _generation(course, limit)
         rows = [(p.confidence, p.model_verdict, p.teacher_verdict) for p in _predict(version.path, course, limit)]
-        cache.set_many({_cache_key(course, version.version, limit, generation): rows,
-                        _cache_key(course, version.version, limit): rows}, CACHE_SECONDS)
+        cache.set(_cache_key(course, version.version, limit), {"generation": generation, "rows": rows}, CACHE_SECONDS)
         return len(rows)
     finally:
         release_claim(course=course)  # done or failed: the next sample (or a retry) may be queued

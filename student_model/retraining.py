@@ -102,10 +102,11 @@ class Readiness:
 
 
 def readiness(*, course: Course, options: RetrainingOptions | None = None) -> Readiness:
+    """The split ``split_holdout`` will make of the course's teacher-confirmed answers, from their ids alone."""
     options = options or default_options()
-    items = registry_selectors.teacher_confirmed_answers(course=course)
-    train_items, holdout = split_holdout(items, fraction=options.holdout_fraction, seed=options.holdout_seed)
-    return Readiness(len(train_items), len(holdout), options.min_train, options.min_holdout)
+    ids = registry_selectors.teacher_confirmed_ids(course=course)
+    held = sum(held_out(str(pk), fraction=options.holdout_fraction, seed=options.holdout_seed) for pk in ids)
+    return Readiness(len(ids) - held, held, options.min_train, options.min_holdout)
 
 
 def _check_enough(train: int, held_out: int, options: RetrainingOptions) -> None:
@@ -314,9 +315,13 @@ def split_holdout(
     the same answer lands on the same side in every run."""
     train, held = [], []
     for item in items:
-        digest = hashlib.sha256(f"{seed}:{item.answer_id}".encode()).hexdigest()
-        (held if int(digest[:8], 16) / 0x100000000 < fraction else train).append(item)
+        (held if held_out(item.answer_id, fraction=fraction, seed=seed) else train).append(item)
     return train, held
+
+
+def held_out(answer_id: str, *, fraction: float, seed: int) -> bool:
+    digest = hashlib.sha256(f"{seed}:{answer_id}".encode()).hexdigest()
+    return int(digest[:8], 16) / 0x100000000 < fraction
 
 
 def _cap(items: list[GradedAnswer], limit: int, seed: int) -> list[GradedAnswer]:

@@ -68,6 +68,7 @@ class ReviewQueueViewSet(ApiViewMixin, mixins.ListModelMixin, mixins.RetrieveMod
         return submission
 
     def _graded(self, grade, status_code=status.HTTP_201_CREATED) -> Response:
+        grade.is_current = True  # the grade a review gives or keeps is the submission's current one
         return Response(GradeSerializer(grade, context=self.get_serializer_context()).data, status=status_code)
 
     @extend_schema(summary="Accept the current grade (released, as the teacher's)", request=None,
@@ -122,6 +123,8 @@ class ReviewQueueViewSet(ApiViewMixin, mixins.ListModelMixin, mixins.RetrieveMod
         serializer = GroupGradeSerializer(data=request.data, context=self.get_serializer_context())
         serializer.is_valid(raise_exception=True)
         grades = review_services.grade_answer_group(actor=request.user, **serializer.validated_data)
+        for grade in grades:
+            grade.is_current = True
         return Response(GradeSerializer(grades, many=True).data, status=status.HTTP_201_CREATED)
 
 

@@ -146,7 +146,7 @@ def rescaled_points(score: float, *, verdict: str, old_max_points: float, new_ma
     if new_max_points == old_max_points:
         return min(score, new_max_points)
     if old_max_points <= 0:
-        return round(PRACTICE_VERDICT_SHARES[verdict] * new_max_points, 2)
+        return PRACTICE_VERDICT_SHARES[verdict] * new_max_points
     value = min(score / old_max_points * new_max_points, new_max_points)
     return new_max_points if new_max_points - value < 1e-9 * new_max_points else value
 

@@ -6,8 +6,9 @@ import logging
 
 
 class RefusalsWithoutTraceback(logging.Filter):
-    """A request refused with a 4xx (a 403 from ``PermissionDenied``, a 400 from ``SuspiciousOperation``)
-    is an expected answer, not a fault: its one log line stays, the traceback Django attaches goes."""
+    """A request refused with a 4xx (a 403 from ``PermissionDenied`` on ``django.request``, a 400 from a
+    ``SuspiciousOperation`` on ``django.security.*``) is an expected answer, not a fault: its one log line
+    stays, the traceback Django attaches goes. On the console handler, which every record reaches."""
 
     def filter(self, record: logging.LogRecord) -> bool:
         if 400 <= getattr(record, "status_code", 0) < 500:

@@ -128,6 +128,7 @@ def test_accepting_twice_answers_200_with_the_same_grade(world, client_for):
     again = client_for("teacher").post(url)
     assert (first.status_code, again.status_code) == (201, 200)
     assert again.data["id"] == first.data["id"] and waiting.grades.count() == 2
+    assert first.data["is_current"] is True and again.data["is_current"] is True  # as the grades list says
 
 
 def test_teacher_sees_their_courses_submissions_only(world, client_for, classmate_work):
@@ -250,6 +251,7 @@ def test_bulk_grade_and_release_policy_through_the_api(world, client_for):
         "submissions": [first.pk, second.pk], "score": 0.0, "verdict": "incorrect", "feedback": "Not quite."},
         format="json")
     assert response.status_code == 201 and len(response.data) == 2
+    assert [g["is_current"] for g in response.data] == [True, True]
 
     created = client_for("teacher").post(reverse("api-release-policy-list"),
                                          {"course": "course-a", "confidence_threshold": 0.8}, format="json")

@@ -355,6 +355,8 @@ def test_a_regrade_that_gives_the_grade_the_student_saw_leaves_it_released(activ
     regrading.run_regrade(run_id=regrading.start_regrade(course=course, question=question, started_by=teacher,
                                                          enqueue=False).pk)
     ReleasePolicy.objects.filter(course=course).update(confidence_threshold=1.0)  # nothing releases by itself now
+    seen = course_work["model_graded"][1].grades.order_by("-created_at", "-id").first()
+    Grade.objects.filter(pk=seen.pk).update(feedback="The feedback the student read.")
 
     run = regrading.run_regrade(run_id=regrading.start_regrade(course=course, question=question, started_by=teacher,
                                                                enqueue=False).pk)
@@ -365,6 +367,8 @@ def test_a_regrade_that_gives_the_grade_the_student_saw_leaves_it_released(activ
         assert submission.status == Submission.Status.GRADED
         assert submission.grades.count() == 3
         assert submission.events.order_by("-created_at", "-id").first().after["kept_released"] is True
+    # ...with the feedback its student read, not new text that no one reviewed.
+    assert seen.submission.grades.order_by("-created_at", "-id").first().feedback == "The feedback the student read."
     client.force_login(teacher)
     history = client.get(reverse("review-history", args=[course_work["model_graded"][0].pk])).content.decode()
     assert "a regrade gave the grade the student had seen" in history

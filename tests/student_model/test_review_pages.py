@@ -334,6 +334,13 @@ def test_the_release_preview_follows_the_courses_new_teacher_grades(client, teac
     assert computed == [course.pk, course.pk]  # the new sample was graded (inline here, as eager Celery does)
     assert page.context["preview"]["sample"] == 2 and not page.context["preview"]["refreshing"]
     assert "2 teacher-graded answers of" in page.content.decode()
+    # A teacher's new grade on an answer a teacher graded already changes the sample too.
+    factories.GradeFactory(submission=Submission.objects.filter(question=question).first(), source="teacher",
+                           graded_by=teacher, verdict="incorrect", score=0.0)
+    page = client.get(reverse("release-policy", args=[course.slug]))
+    assert len(computed) == 3 and page.context["preview"]["sample"] == 2
+    assert sorted(p.teacher_verdict for p in release_preview.cached_predictions(course=course).predictions) == [
+        "correct", "incorrect"]
     # While a worker grades the next sample, the page keeps the figures it has and says they are being updated.
     queued = []
     monkeypatch.setattr(tasks.compute_release_preview, "delay", queued.append)
@@ -346,9 +353,12 @@ def test_the_release_preview_follows_the_courses_new_teacher_grades(client, teac
 
 def test_past_the_sample_size_the_preview_is_refreshed_every_hundred_teacher_grades():
     size = release_preview.SAMPLE_SIZE
-    assert [release_preview.sample_generation(n) for n in (0, 1, size - 1)] == [0, 1, size - 1]
-    assert release_preview.sample_generation(size) == release_preview.sample_generation(size + 99) == size
-    assert release_preview.sample_generation(size + 100) == size + 1
+
+    def generation(n, newest=7):
+        return release_preview.sample_generation(teacher_graded=n, newest_teacher_grade=newest)
+
+    assert len({generation(0), generation(1), generation(size - 1), generation(1, newest=8)}) == 4
+    assert generation(size) == generation(size + 99) == generation(size + 99, newest=9) != generation(size + 100)
 
 
 def test_a_long_answer_scrolls_inside_its_box_reachable_by_keyboard(client, teacher, student, question, settings):

@@ -23,7 +23,8 @@ def console(settings):
     """What Django's request logger prints, with DEBUG on (as under `make run`)."""
     settings.DEBUG = True
     buffer = io.StringIO()
-    handlers = _console_handlers("django.request")
+    handlers = _console_handlers("django.request") + _console_handlers("django.security.DisallowedHost")
+    handlers = list(dict.fromkeys(handlers))
     streams = [h.setStream(buffer) for h in handlers]
     yield buffer
     for handler, stream in zip(handlers, streams):
@@ -60,3 +61,13 @@ def test_a_server_error_keeps_its_traceback(client, student, console):
     logged = console.getvalue()
     assert logged.count("Internal Server Error: /boom/") == 1
     assert "Traceback" in logged and "the grader fell over" in logged
+
+
+@pytest.mark.django_db
+def test_a_request_for_a_foreign_host_is_logged_once_and_without_a_traceback(client, console):
+    # Django logs a SuspiciousOperation on django.security.*, not on django.request.
+    assert client.get("/", HTTP_HOST="evil.example").status_code == 400
+
+    logged = console.getvalue()
+    assert logged.count("Invalid HTTP_HOST header: 'evil.example'") == 1
+    assert "Traceback" not in logged

@@ -263,10 +263,11 @@ def language_of(question: str, reference_answers: list[str] | tuple[str, ...]) -
 
 def in_latin_script(text: str) -> bool:
     """Whether most of the text's letters are Latin ones, the script of the languages the grader was trained
-    on (English, German); a text without letters (numbers, a formula) counts as readable."""
+    on (English, German), or Greek ones, which science writes as symbols (π, Δ, Ω); a text without letters
+    (numbers, a formula) counts as readable."""
     letters = [c for c in text if c.isalpha()]
-    latin = sum(unicodedata.name(c, "").startswith("LATIN") for c in letters)
-    return not letters or latin >= len(letters) / 2
+    readable = sum(unicodedata.name(c, "").startswith(("LATIN", "GREEK")) for c in letters)
+    return not letters or readable >= len(letters) / 2
 
 
 def _quote(text: str, phrasing: Phrasing, limit: int = 140) -> str:
