@@ -68,7 +68,8 @@ def _generation(course: Course, limit: int) -> str:
 
 
 def _cache_key(course: Course, version: str, limit: int) -> str:
-    return f"release-preview:{course.pk}:{version}:{limit}"
+    # "v2": the entry holds {"generation", "rows"}; a bare list of rows under the old key is never read
+    return f"release-preview-v2:{course.pk}:{version}:{limit}"
 
 
 @dataclass(frozen=True)

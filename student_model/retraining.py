@@ -109,8 +109,8 @@ def readiness(*, course: Course, options: RetrainingOptions | None = None) -> Re
     return Readiness(len(ids) - held, held, options.min_train, options.min_holdout)
 
 
-def _check_enough(train: int, held_out: int, options: RetrainingOptions) -> None:
-    ready = Readiness(train, held_out, options.min_train, options.min_holdout)
+def _check_enough(train: int, held: int, options: RetrainingOptions) -> None:
+    ready = Readiness(train, held, options.min_train, options.min_holdout)
     if not ready.enough:
         raise ValidationError(ready.shortfall)
 
