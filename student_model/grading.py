@@ -81,8 +81,8 @@ UNREADABLE_SCRIPT_CONFIDENCE = 0.2
 
 def checked_confidence(*, verdict: str, confidence: float, alignment: feedback.Alignment, answer: str) -> float:
     """The prediction's confidence, capped where the verdict says correct but the answer covers none of the
-    reference answer's ideas (the two disagree), and where the answer is not in Latin script."""
-    if not feedback.in_latin_script(answer):
+    reference answer's ideas (the two disagree), and where the answer is in a script the grader cannot read."""
+    if not feedback.in_a_script_the_grader_reads(answer):
         return min(confidence, UNREADABLE_SCRIPT_CONFIDENCE)
     if verdict == "correct" and alignment.missing and not alignment.covered:
         return min(confidence, UNSUPPORTED_CORRECT_CONFIDENCE)

@@ -168,8 +168,8 @@ def rescale_question_grades(
     current ones) keeps its share of full marks, so a 1.5 of 2 becomes a 0.75 of 1 and no grade lies above the
     question's points. From 0 points (a practice question) each grade takes its verdict's share
     (``PRACTICE_VERDICT_SHARES``). Points cannot drop to 0 under existing grades: their shares would be lost.
-    The mastery estimates read verdicts and stay as they are. Each submission's audit trail records the change of its current
-    grade, and the students' open pages are told. Returns how many grades were rescaled."""
+    The mastery estimates read verdicts and stay as they are. Each submission's audit trail records the change
+    of its current grade, and the students' open pages are told. Returns how many grades were rescaled."""
     check_new_points(question=question, max_points=question.max_points)
     if question.max_points == old_max_points or question.max_points <= 0:
         return 0

@@ -125,7 +125,8 @@ def test_a_teacher_regrades_the_course_and_the_card_follows_the_run(live_server,
     assert float(page.locator("[data-regrade-progress]").evaluate("el => el.value")) == pytest.approx(0.5)
 
     RegradeRun.objects.filter(pk=run.pk).update(
-        status="succeeded", done=2, message="Regraded 2 answers with grader-minilm-v1: 1 changed; 0 kept the grade a teacher gave, confirmed or released."
+        status="succeeded", done=2, message=("Regraded 2 answers with grader-minilm-v1: 1 changed; "
+                                          "0 kept the grade a teacher gave, confirmed or released.")
     )
     # Finished: the page reloads itself, the form is back and the run is listed with its outcome.
     expect(page.get_by_text("Regraded 2 answers with grader-minilm-v1: 1 changed")).to_be_visible()

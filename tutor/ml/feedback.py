@@ -261,7 +261,7 @@ def language_of(question: str, reference_answers: list[str] | tuple[str, ...]) -
     return text_language(" ".join([question, *reference_answers]), tuple(PHRASINGS))
 
 
-def in_latin_script(text: str) -> bool:
+def in_a_script_the_grader_reads(text: str) -> bool:
     """Whether most of the text's letters are Latin ones, the script of the languages the grader was trained
     on (English, German), or Greek ones, which science writes as symbols (π, Δ, Ω); a text without letters
     (numbers, a formula) counts as readable."""
